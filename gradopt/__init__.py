@@ -1,0 +1,28 @@
+"""gradopt: optimize code that computes f, with the gradient from wherever suits it.
+
+Symbolic, numerical (finite differences) and automatic (autograd) derivatives share one
+interface, :class:`GradientProvider`, which every optimizer accepts.
+"""
+
+from gradopt.exceptions import GradoptError
+from gradopt.gradients import (
+    Analytic,
+    Autograd,
+    BaseProvider,
+    FiniteDifference,
+    GradientProvider,
+    SupportsHessp,
+)
+
+__version__ = "0.1.0.dev0"
+
+__all__ = [
+    "Analytic",
+    "Autograd",
+    "BaseProvider",
+    "FiniteDifference",
+    "GradientProvider",
+    "GradoptError",
+    "SupportsHessp",
+    "__version__",
+]

@@ -1,0 +1,69 @@
+"""Type aliases and the validation of points ``x`` shared by the whole package."""
+
+from __future__ import annotations
+
+from typing import Any, TypeAlias
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from gradopt.exceptions import InvalidInputError, ObjectiveError
+
+__all__ = ["ArrayLike", "FloatArray", "as_point", "as_scalar_value"]
+
+FloatArray: TypeAlias = NDArray[np.float64]
+
+
+def as_point(x: ArrayLike, name: str = "x") -> FloatArray:
+    """Return `x` as a new 1-D float64 array, checking it is a usable point.
+
+    Scalars become arrays of length one; the caller's object is never modified.
+
+    Raises
+    ------
+    InvalidInputError
+        If `x` is not real and numeric, has more than one dimension, is empty, or holds
+        NaN or infinity.
+    """
+    arr = np.asarray(x)
+    if arr.dtype.kind not in "biuf":
+        raise InvalidInputError(
+            f"{name} must hold real numbers; got an array of dtype {arr.dtype} "
+            f"(from {type(x).__name__})."
+        )
+    if arr.ndim > 1:
+        raise InvalidInputError(
+            f"{name} must be a scalar or a 1-D array; got shape {arr.shape}. "
+            "Flatten it (x.ravel()) and reshape inside your function."
+        )
+    if arr.size == 0:
+        raise InvalidInputError(f"{name} must not be empty.")
+    point = np.array(arr, dtype=np.float64, copy=True).reshape(-1)
+    if not np.all(np.isfinite(point)):
+        bad = np.flatnonzero(~np.isfinite(point))
+        raise InvalidInputError(
+            f"{name} must be finite; it holds {point[bad[0]]} at index {bad[0]}"
+            + (f" (and {bad.size - 1} more non-finite entries)." if bad.size > 1 else ".")
+        )
+    return point
+
+
+def as_scalar_value(value: Any, what: str = "the function") -> float:
+    """Return the output of a user's objective as a Python float.
+
+    Accepts Python and NumPy scalars and arrays holding exactly one number, as
+    :func:`scipy.optimize.minimize` does.
+    """
+    if isinstance(value, float):  # fast path: Python floats and np.float64
+        return float(value)
+    arr = np.asarray(value)
+    if arr.size != 1:
+        raise ObjectiveError(
+            f"{what} must return a scalar; it returned an array of shape {arr.shape}."
+        )
+    if arr.dtype.kind not in "biuf":
+        raise ObjectiveError(
+            f"{what} must return a real number; it returned {type(value).__name__} "
+            f"of dtype {arr.dtype}."
+        )
+    return float(arr.reshape(()))

@@ -1,0 +1,65 @@
+"""Errors raised by gradopt.
+
+Every error gradopt raises on its own account derives from :class:`GradoptError` and from
+the built-in exception a caller would naturally catch, so ``except ValueError`` keeps
+working::
+
+    GradoptError
+    ├── InvalidInputError        (ValueError)  bad x, bad option, bad shape
+    │   └── ObjectiveError       (ValueError)  the user's function or gradient returned
+    │                                          something unusable (non-scalar, wrong shape)
+    ├── ComplexStepError         (TypeError)   f does not carry complex numbers through
+    ├── AutogradTraceError       (TypeError)   autograd cannot trace f (e.g. in-place writes)
+    ├── MissingCapabilityError   (TypeError)   a method needs e.g. ``hessp`` the provider lacks
+    ├── EvaluationError          (RuntimeError) an evaluation of f failed during a finite
+    │                                          difference (names the coordinate and point)
+    └── BackendUnavailableError  (ImportError) an optional dependency is not installed
+
+Exceptions raised by the user's own function are never wrapped unless gradopt can add
+information (then the original is chained as ``__cause__`` and keeps its type as a base).
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AutogradTraceError",
+    "BackendUnavailableError",
+    "ComplexStepError",
+    "EvaluationError",
+    "GradoptError",
+    "InvalidInputError",
+    "MissingCapabilityError",
+    "ObjectiveError",
+]
+
+
+class GradoptError(Exception):
+    """Base class of every error gradopt raises on its own account."""
+
+
+class InvalidInputError(GradoptError, ValueError):
+    """An argument has the wrong value, type or shape."""
+
+
+class ObjectiveError(InvalidInputError):
+    """The user's function (or hand-written gradient) returned something unusable."""
+
+
+class ComplexStepError(GradoptError, TypeError):
+    """The complex-step method was used on a function that drops imaginary parts."""
+
+
+class AutogradTraceError(GradoptError, TypeError):
+    """autograd could not trace the user's function."""
+
+
+class MissingCapabilityError(GradoptError, TypeError):
+    """A method needs derivative information that the provider does not offer."""
+
+
+class EvaluationError(GradoptError, RuntimeError):
+    """An evaluation of the user's function failed inside a finite difference."""
+
+
+class BackendUnavailableError(GradoptError, ImportError):
+    """An optional dependency needed for this feature is not installed."""

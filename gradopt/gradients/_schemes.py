@@ -1,0 +1,115 @@
+"""Finite-difference schemes: where to evaluate f and how to combine the values.
+
+Each scheme is a small object registered under its method name. It chooses the default
+step from the method's error theory, lays out the points to evaluate (all independent of
+each other, so a caller may evaluate them in any order or in parallel) and combines the
+values into a gradient. Evaluating the points is not its business.
+
+Default steps, relative to ``max(1, |x_j|)``: truncation error of a one-sided difference
+is O(h) and round-off O(eps/h), balanced at h ~ sqrt(eps); central truncation is O(h^2),
+balanced at h ~ eps^(1/3); the complex step has no subtraction, so no round-off to
+balance, and h can be tiny.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from gradopt._typing import FloatArray
+
+__all__ = ["SCHEMES", "Scheme"]
+
+_EPS = float(np.finfo(np.float64).eps)
+
+
+@dataclass(frozen=True)
+class Scheme:
+    """A finite-difference formula.
+
+    Attributes
+    ----------
+    name : str
+        The method name users pass.
+    rel_step : float
+        Default step relative to ``max(1, |x_j|)``.
+    offsets : tuple of float
+        Multiples of ``h_j`` (times ``e_j``) at which f is evaluated, per coordinate.
+    weights : tuple of float
+        Weights of those values; the estimate is ``sum(w * f(x + o h e_j)) / h_j``
+        (plus ``-sum(weights) * f(x) / h_j`` when `uses_f0`).
+    uses_f0 : bool
+        Whether ``f(x)`` itself enters the formula (one-sided differences).
+    imaginary : bool
+        Whether steps are taken along the imaginary axis (complex step).
+    """
+
+    name: str
+    rel_step: float
+    offsets: tuple[float, ...]
+    weights: tuple[float, ...]
+    uses_f0: bool = False
+    imaginary: bool = False
+
+    def evaluations_per_gradient(self, d: int) -> int:
+        """Calls of f for one gradient in `d` dimensions, not counting ``f(x)``."""
+        return len(self.offsets) * d
+
+    def default_step(self, x: FloatArray) -> FloatArray:
+        """The step ``h_j`` the method's error theory recommends at `x`."""
+        h = self.rel_step * np.maximum(1.0, np.abs(x))
+        if self.imaginary:
+            return h
+        # Use the step actually represented in floating point, so (x+h) - x == h exactly.
+        return (x + h) - x
+
+    def iter_points(self, x: FloatArray, h: FloatArray) -> Iterator[np.ndarray[Any, Any]]:
+        """Yield the points to evaluate one by one, each a fresh array, coordinate-major.
+
+        The same points, in the same order, as :meth:`points`, without holding all of them
+        in memory at once (a dense batch is ``len(offsets) * d**2`` numbers).
+        """
+        base = x.astype(np.complex128) if self.imaginary else x
+        unit = 1j if self.imaginary else 1.0
+        for j in range(x.size):
+            for offset in self.offsets:
+                point = base.copy()
+                point[j] += unit * offset * h[j]
+                yield point
+
+    def points(self, x: FloatArray, h: FloatArray) -> np.ndarray[Any, Any]:
+        """All points to evaluate as one batch, shape ``(len(offsets) * d, d)``."""
+        d = x.size
+        dtype = np.complex128 if self.imaginary else np.float64
+        pts: np.ndarray[Any, Any] = np.empty((len(self.offsets) * d, d), dtype=dtype)
+        pts[:] = x
+        rows = np.arange(d)
+        unit = 1j if self.imaginary else 1.0
+        for k, offset in enumerate(self.offsets):
+            pts[rows * len(self.offsets) + k, rows] += unit * offset * h
+        return pts
+
+    def combine(self, values: np.ndarray[Any, Any], f0: float | None, h: FloatArray) -> FloatArray:
+        """Gradient from the values at :meth:`points` (and ``f(x)`` when `uses_f0`)."""
+        vals = values.reshape(h.size, len(self.offsets))
+        if self.imaginary:
+            vals = vals.imag
+        total = vals @ np.asarray(self.weights)
+        if self.uses_f0:
+            assert f0 is not None
+            total = total - sum(self.weights) * f0
+        return np.asarray(total / h, dtype=np.float64)
+
+
+SCHEMES: dict[str, Scheme] = {
+    s.name: s
+    for s in (
+        Scheme("forward", _EPS**0.5, offsets=(1.0,), weights=(1.0,), uses_f0=True),
+        Scheme("backward", _EPS**0.5, offsets=(-1.0,), weights=(-1.0,), uses_f0=True),
+        Scheme("central", _EPS ** (1 / 3), offsets=(1.0, -1.0), weights=(0.5, -0.5)),
+        Scheme("complex", 1e-20, offsets=(1.0,), weights=(1.0,), imaginary=True),
+    )
+}

@@ -1,0 +1,99 @@
+"""Reverse- and forward-mode automatic differentiation with the ``autograd`` package."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import autograd
+import numpy as np
+
+from gradopt._typing import ArrayLike, FloatArray, as_point, as_scalar_value
+from gradopt.exceptions import AutogradTraceError, InvalidInputError
+from gradopt.gradients._base import BaseProvider
+
+__all__ = ["Autograd"]
+
+_ADVICE = (
+    "autograd traces f by calling it with ArrayBox objects: write f with autograd.numpy "
+    "(import autograd.numpy as np) and without assigning into arrays (no x[i] = ..., "
+    "no out[...] += ...); build arrays with np.stack, np.concatenate or np.where instead."
+)
+
+
+def _is_tracing_failure(exc: BaseException) -> bool:
+    """Whether `exc` is autograd's typical complaint rather than a user's own error."""
+    text = str(exc)
+    return "ArrayBox" in text or "setting an array element with a sequence" in text
+
+
+@contextmanager
+def _explained_trace_errors() -> Iterator[None]:
+    try:
+        yield
+    except (TypeError, ValueError) as exc:
+        if _is_tracing_failure(exc):
+            raise AutogradTraceError(f"{_ADVICE} (autograd said: {exc})") from exc
+        raise
+
+
+class Autograd(BaseProvider):
+    """Exact gradients by reverse-mode automatic differentiation (``autograd``).
+
+    The function is called once per gradient, with traced values: Python loops, ``if``
+    branches and matrix products all work, as long as `fun` uses ``autograd.numpy`` and
+    does not assign into arrays.
+
+    Parameters
+    ----------
+    fun : callable
+        ``fun(x) -> float`` written with ``autograd.numpy``.
+
+    Examples
+    --------
+    >>> import autograd.numpy as anp
+    >>> p = Autograd(lambda x: anp.sum(x**3))
+    >>> p.value_and_grad(anp.array([1.0, 2.0]))
+    (9.0, array([ 3., 12.]))
+    >>> p.hessp([1.0, 2.0], [1.0, 0.0])
+    array([6., 0.])
+    """
+
+    def __init__(self, fun: Callable[..., Any]) -> None:
+        super().__init__(fun)
+        self._value_and_grad = autograd.value_and_grad(fun)
+        self._hvp = autograd.hessian_vector_product(fun)
+        self._jvp = autograd.make_jvp(fun)
+
+    has_hessp = True
+
+    def _compute_grad(self, x: FloatArray, f0: float | None) -> tuple[float | None, FloatArray]:
+        self.nfev += 1
+        with _explained_trace_errors():
+            value, grad = self._value_and_grad(self._user_shaped(x))
+        return as_scalar_value(value), np.asarray(grad, dtype=np.float64)
+
+    def hessp(self, x: ArrayLike, v: ArrayLike) -> FloatArray:
+        """Hessian at `x` times `v` (reverse over reverse), shaped like `x`."""
+        point, vec, shape = self._pair(x, v)
+        self.nfev += 1
+        self.nhev += 1
+        with _explained_trace_errors():
+            hv = self._hvp(point.reshape(shape), vec.reshape(shape))
+        return np.asarray(hv, dtype=np.float64).reshape(shape)
+
+    def jvp(self, x: ArrayLike, v: ArrayLike) -> tuple[float, float]:
+        """Forward mode: ``(f(x), grad(x) @ v)``, the directional derivative along `v`."""
+        point, vec, shape = self._pair(x, v)
+        self.nfev += 1
+        with _explained_trace_errors():
+            value, slope = self._jvp(point.reshape(shape))(vec.reshape(shape))
+        return as_scalar_value(value), as_scalar_value(slope, "the directional derivative")
+
+    @staticmethod
+    def _pair(x: ArrayLike, v: ArrayLike) -> tuple[FloatArray, FloatArray, tuple[int, ...]]:
+        point, vec = as_point(x), as_point(v, name="v")
+        if vec.shape != point.shape:
+            raise InvalidInputError(f"v must have the shape of x {point.shape}; got {vec.shape}.")
+        return point, vec, (() if np.ndim(x) == 0 else point.shape)
