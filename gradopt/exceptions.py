@@ -12,7 +12,9 @@ working::
     ├── AutogradTraceError       (TypeError)   autograd cannot trace f (e.g. in-place writes)
     ├── MissingCapabilityError   (TypeError)   a method needs e.g. ``hessp`` the provider lacks
     ├── EvaluationError          (RuntimeError) an evaluation of f failed during a finite
-    │                                          difference (names the coordinate and point)
+    │   │                                      difference (names the coordinate and point)
+    │   └── NonFiniteEvaluationError           ... because f returned NaN or infinity;
+    │                                          optimizers report it as success=False
     └── BackendUnavailableError  (ImportError) an optional dependency is not installed
 
 Exceptions raised by the user's own function are never wrapped unless gradopt can add
@@ -29,6 +31,7 @@ __all__ = [
     "GradoptError",
     "InvalidInputError",
     "MissingCapabilityError",
+    "NonFiniteEvaluationError",
     "ObjectiveError",
 ]
 
@@ -59,6 +62,10 @@ class MissingCapabilityError(GradoptError, TypeError):
 
 class EvaluationError(GradoptError, RuntimeError):
     """An evaluation of the user's function failed inside a finite difference."""
+
+
+class NonFiniteEvaluationError(EvaluationError):
+    """The user's function returned NaN or infinity where a finite value was needed."""
 
 
 class BackendUnavailableError(GradoptError, ImportError):
