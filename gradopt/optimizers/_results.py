@@ -32,7 +32,7 @@ class Status(enum.Enum):
     """
 
     SUCCESS = (0, True, "optimization terminated successfully")
-    MAX_ITER = (1, False, "the maximum number of iterations was reached")
+    MAX_ITER = (1, False, "the iteration (or evaluation) limit was reached")
     NON_FINITE = (2, False, "the function or its gradient returned NaN or infinity")
     CALLBACK_STOP = (3, False, "the callback asked to stop")
     LINE_SEARCH_FAILED = (4, False, "the line search found no step that decreases f enough")
@@ -82,7 +82,7 @@ def make_result(
     >>> import numpy as np
     >>> r = make_result(Status.MAX_ITER, np.zeros(2), 1.5, None, 10, (11, 11, 0), "max_iter=10")
     >>> r.success, r.status, r.message
-    (False, 1, 'the maximum number of iterations was reached: max_iter=10')
+    (False, 1, 'the iteration (or evaluation) limit was reached: max_iter=10')
     """
     nfev, njev, nhev = counts
     message = status.message + (f": {detail}" if detail else "")

@@ -43,6 +43,9 @@ class ScipyMethod:
         Whether it accepts ``bounds``.
     solver : str
         The name of scipy's per-method function in ``scipy.optimize._minimize``.
+    limit_statuses : tuple of int
+        scipy's ``status`` codes (when not successful) meaning that an iteration or
+        evaluation limit was reached; reported as :attr:`Status.MAX_ITER`.
     forwards_to : str or None
         The module-qualified function receiving the solver's ``**kwargs`` (the trust-region
         family forwards its options to ``_minimize_trust_region``).
@@ -53,6 +56,7 @@ class ScipyMethod:
     hessian: HessianUse
     bounds: bool
     solver: str
+    limit_statuses: tuple[int, ...]
     forwards_to: str | None = None
 
     @property
@@ -61,44 +65,31 @@ class ScipyMethod:
         return self.name.lower()
 
 
-_TRUST_REGION = "scipy.optimize._trustregion._minimize_trust_region"
+_TRUST = "scipy.optimize._trustregion._minimize_trust_region"
 
+_NONE, _OPT, _HESSP, _DENSE = (
+    HessianUse.NONE,
+    HessianUse.OPTIONAL_HESSP,
+    HessianUse.REQUIRED_HESSP,
+    HessianUse.REQUIRED_DENSE,
+)
+# name, gradient, Hessian, bounds, scipy's solver, its limit statuses, forwards to
 _METHODS = (
-    ScipyMethod("L-BFGS-B", True, HessianUse.NONE, True, "_minimize_lbfgsb"),
-    ScipyMethod("BFGS", True, HessianUse.NONE, False, "_minimize_bfgs"),
-    ScipyMethod("CG", True, HessianUse.NONE, False, "_minimize_cg"),
-    ScipyMethod("TNC", True, HessianUse.NONE, True, "_minimize_tnc"),
-    ScipyMethod("SLSQP", True, HessianUse.NONE, True, "_minimize_slsqp"),
-    ScipyMethod("Newton-CG", True, HessianUse.OPTIONAL_HESSP, False, "_minimize_newtoncg"),
-    ScipyMethod(
-        "trust-constr", True, HessianUse.OPTIONAL_HESSP, True, "_minimize_trustregion_constr"
-    ),
-    ScipyMethod(
-        "trust-ncg", True, HessianUse.REQUIRED_HESSP, False, "_minimize_trust_ncg", _TRUST_REGION
-    ),
-    ScipyMethod(
-        "trust-krylov",
-        True,
-        HessianUse.REQUIRED_HESSP,
-        False,
-        "_minimize_trust_krylov",
-        _TRUST_REGION,
-    ),
-    ScipyMethod(
-        "dogleg", True, HessianUse.REQUIRED_DENSE, False, "_minimize_dogleg", _TRUST_REGION
-    ),
-    ScipyMethod(
-        "trust-exact",
-        True,
-        HessianUse.REQUIRED_DENSE,
-        False,
-        "_minimize_trustregion_exact",
-        _TRUST_REGION,
-    ),
-    ScipyMethod("Nelder-Mead", False, HessianUse.NONE, True, "_minimize_neldermead"),
-    ScipyMethod("Powell", False, HessianUse.NONE, True, "_minimize_powell"),
-    ScipyMethod("COBYLA", False, HessianUse.NONE, True, "_minimize_cobyla"),
-    ScipyMethod("COBYQA", False, HessianUse.NONE, True, "_minimize_cobyqa"),
+    ScipyMethod("L-BFGS-B", True, _NONE, True, "_minimize_lbfgsb", (1,)),
+    ScipyMethod("BFGS", True, _NONE, False, "_minimize_bfgs", (1,)),
+    ScipyMethod("CG", True, _NONE, False, "_minimize_cg", (1,)),
+    ScipyMethod("TNC", True, _NONE, True, "_minimize_tnc", (3,)),
+    ScipyMethod("SLSQP", True, _NONE, True, "_minimize_slsqp", (9,)),
+    ScipyMethod("Newton-CG", True, _OPT, False, "_minimize_newtoncg", (1,)),
+    ScipyMethod("trust-constr", True, _OPT, True, "_minimize_trustregion_constr", (0,)),
+    ScipyMethod("trust-ncg", True, _HESSP, False, "_minimize_trust_ncg", (1,), _TRUST),
+    ScipyMethod("trust-krylov", True, _HESSP, False, "_minimize_trust_krylov", (1,), _TRUST),
+    ScipyMethod("dogleg", True, _DENSE, False, "_minimize_dogleg", (1,), _TRUST),
+    ScipyMethod("trust-exact", True, _DENSE, False, "_minimize_trustregion_exact", (1,), _TRUST),
+    ScipyMethod("Nelder-Mead", False, _NONE, True, "_minimize_neldermead", (1, 2)),
+    ScipyMethod("Powell", False, _NONE, True, "_minimize_powell", (1, 2)),
+    ScipyMethod("COBYLA", False, _NONE, True, "_minimize_cobyla", (3,)),
+    ScipyMethod("COBYQA", False, _NONE, True, "_minimize_cobyqa", (6,)),
 )
 
 SCIPY_METHODS: dict[str, ScipyMethod] = {m.key: m for m in _METHODS}

@@ -183,7 +183,12 @@ def _translate(
     if jac is None:
         known = guard.recall(x)
         jac = None if known is None else known[1]
-    status = Status.SUCCESS if res.success else Status.SOLVER_FAILED
+    if res.success:
+        status = Status.SUCCESS
+    elif res.status in method.limit_statuses:
+        status = Status.MAX_ITER
+    else:
+        status = Status.SOLVER_FAILED
     extra = {k: res[k] for k in ("hess_inv", "allvecs") if k in res}
     return make_result(
         status,

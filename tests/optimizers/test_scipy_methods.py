@@ -210,3 +210,14 @@ def test_x0_is_validated() -> None:
 def test_scalar_x0() -> None:
     res = minimize(Autograd(lambda x: (x - 2.0) ** 2 + anp.sin(x) * 0.0), 0.0, "BFGS")
     assert res.success and res.x == pytest.approx([2.0])
+
+
+@pytest.mark.parametrize("key", sorted(SCIPY_METHODS))
+def test_iteration_limits_are_reported_as_max_iter(key: str) -> None:
+    method = SCIPY_METHODS[key]
+    limit = {"tnc": {"maxfun": 3}, "cobyla": {"maxiter": 10}}.get(key, {"maxiter": 2})
+    problem = rosenbrock(6)
+    res = minimize(Autograd(problem.fun), problem.x0, method.name, options=limit)
+    assert not res.success
+    assert res.status == Status.MAX_ITER.value, res.message
+    assert np.all(np.isfinite(res.x))
