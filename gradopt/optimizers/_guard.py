@@ -14,6 +14,7 @@ which
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 from typing import Any
 
@@ -45,10 +46,14 @@ class EvaluationGuard:
     ----------
     provider : GradientProvider
         The source of values and gradients.
+    remember : bool, default True
+        Keep the last few finite evaluations for :meth:`recall` (optimizers that track
+        their own iterate do not need it).
     """
 
-    def __init__(self, provider: GradientProvider) -> None:
+    def __init__(self, provider: GradientProvider, remember: bool = True) -> None:
         self.provider = provider
+        self._keep = _REMEMBERED if remember else 0
         self.iteration = 0  # kept up to date by the optimizer, for messages
         self._hessp = hessp_of(provider)
         self._start = self._raw_counts()
@@ -63,9 +68,9 @@ class EvaluationGuard:
         except NonFiniteEvaluationError as exc:
             raise Abort(Status.NON_FINITE, self._where(str(exc))) from exc
         g = np.asarray(g, dtype=np.float64).reshape(-1)
-        if not np.isfinite(f):
+        if not math.isfinite(f):
             raise Abort(Status.NON_FINITE, self._where(f"f = {f}"))
-        if not np.all(np.isfinite(g)):
+        if not np.isfinite(g).all():
             bad = int(np.flatnonzero(~np.isfinite(g))[0])
             raise Abort(Status.NON_FINITE, self._where(f"gradient[{bad}] = {g[bad]}"))
         self._remember(x, f, g)
@@ -78,7 +83,7 @@ class EvaluationGuard:
             f = self.provider.value(x)
         except NonFiniteEvaluationError as exc:
             raise Abort(Status.NON_FINITE, self._where(str(exc))) from exc
-        if not np.isfinite(f):
+        if not math.isfinite(f):
             raise Abort(Status.NON_FINITE, self._where(f"f = {f}"))
         if self.recall(x) is None:
             self._remember(x, f, None)
@@ -113,14 +118,16 @@ class EvaluationGuard:
         return int(p.nfev), int(p.ngev), int(getattr(p, "nhev", 0))
 
     def _remember(self, x: FloatArray, f: float, g: FloatArray | None) -> None:
+        if not self._keep:
+            return
         key = np.asarray(x, dtype=np.float64).tobytes()
         self._seen[key] = (f, g)
         self._seen.move_to_end(key)
-        while len(self._seen) > _REMEMBERED:
+        while len(self._seen) > self._keep:
             self._seen.popitem(last=False)
 
     def _check_point(self, x: FloatArray) -> None:
-        if not np.all(np.isfinite(x)):
+        if not np.isfinite(x).all():
             raise Abort(Status.NON_FINITE, self._where("the solver proposed a non-finite x"))
 
     def _where(self, what: str) -> str:

@@ -168,7 +168,7 @@ def run_gradient_descent(
         opts = parse_options(GradientDescentOptions, {**opts.model_dump(), "gtol": tol}, _WHAT)
     monitor = Monitor(callback, progress, total=opts.max_iter)
     try:
-        return descend(EvaluationGuard(provider), x0, opts, monitor)
+        return descend(EvaluationGuard(provider, remember=False), x0, opts, monitor)
     finally:
         monitor.close()
 
