@@ -13,6 +13,7 @@ from gradopt.gradients import (
     GradientProvider,
     SupportsHessp,
 )
+from gradopt.optimizers import Status, minimize
 
 __version__ = "0.1.0.dev0"
 
@@ -23,6 +24,8 @@ __all__ = [
     "FiniteDifference",
     "GradientProvider",
     "GradoptError",
+    "Status",
     "SupportsHessp",
     "__version__",
+    "minimize",
 ]

@@ -1,0 +1,203 @@
+"""Run a :class:`~gradopt.optimizers._scipy_methods.ScipyMethod` on a provider.
+
+One call of ``provider.value_and_grad`` per point (``jac=True``), Hessian-vector products
+when the method uses them, the whole run behind an :class:`EvaluationGuard` so that a NaN
+stops it cleanly with the last finite iterate, and the result rebuilt with gradopt's
+:class:`Status`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+import scipy.optimize
+from scipy.optimize import OptimizeResult
+
+from gradopt._typing import FloatArray
+from gradopt.exceptions import InvalidInputError, MissingCapabilityError
+from gradopt.gradients import GradientProvider
+from gradopt.optimizers._guard import Abort, EvaluationGuard
+from gradopt.optimizers._monitor import Monitor
+from gradopt.optimizers._results import Status, make_result
+from gradopt.optimizers._scipy_methods import HessianUse, ScipyMethod, accepted_options
+
+__all__ = ["check_options", "run_scipy"]
+
+
+def check_options(method: ScipyMethod, options: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Return `options` as a dict, rejecting any name `method` does not accept."""
+    if options is None:
+        return {}
+    if not isinstance(options, Mapping):
+        raise InvalidInputError(
+            f"options must be a dict of option names to values; got {type(options).__name__}."
+        )
+    accepted = accepted_options(method)
+    unknown = sorted(str(k) for k in options if k not in accepted)
+    if unknown:
+        raise InvalidInputError(
+            f"method {method.name!r} does not accept the option(s) {', '.join(map(repr, unknown))}"
+            f"; it accepts: {', '.join(sorted(accepted))}."
+        )
+    return dict(options)
+
+
+def _check_capability(method: ScipyMethod, guard: EvaluationGuard) -> None:
+    needs = method.hessian in (HessianUse.REQUIRED_HESSP, HessianUse.REQUIRED_DENSE)
+    if needs and not guard.has_hessp:
+        raise MissingCapabilityError(
+            f"method {method.name!r} {method.hessian.value}, and this provider "
+            f"({type(guard.provider).__name__}) has no hessp. Use Autograd, or "
+            "Analytic(..., hessp=...), or a method that needs only gradients "
+            "(e.g. 'L-BFGS-B', or 'Newton-CG', which differences gradients)."
+        )
+
+
+def _check_bounds(method: ScipyMethod, bounds: Any, n: int) -> Any:
+    if bounds is None:
+        return None
+    if not method.bounds:
+        raise InvalidInputError(f"method {method.name!r} does not accept bounds.")
+    if isinstance(bounds, scipy.optimize.Bounds):
+        sizes = {np.size(bounds.lb), np.size(bounds.ub)}
+        if not sizes <= {1, n}:
+            raise InvalidInputError(f"bounds must cover the {n} coordinates of x0; got {bounds}.")
+        return bounds
+    pairs = list(bounds)
+    if len(pairs) != n:
+        raise InvalidInputError(
+            f"bounds must hold one (low, high) pair per coordinate of x0 ({n}); got {len(pairs)}."
+        )
+    return pairs
+
+
+def _dense_hessian(guard: EvaluationGuard) -> Callable[[FloatArray], FloatArray]:
+    def hess(x: FloatArray) -> FloatArray:
+        basis = np.eye(x.size)
+        h = np.column_stack([guard.hessp(x, e) for e in basis])
+        sym: FloatArray = 0.5 * (h + h.T)
+        return sym
+
+    return hess
+
+
+def _derivatives(method: ScipyMethod, guard: EvaluationGuard) -> dict[str, Any]:
+    if not method.uses_gradient:
+        return {"fun": guard.value}
+    kwargs: dict[str, Any] = {"fun": guard.value_and_grad, "jac": True}
+    if method.hessian is HessianUse.REQUIRED_DENSE:
+        kwargs["hess"] = _dense_hessian(guard)
+    elif method.hessian is not HessianUse.NONE and guard.has_hessp:
+        kwargs["hessp"] = guard.hessp
+    return kwargs
+
+
+class _Iterates:
+    """Follows the solver's iterates through its callback."""
+
+    def __init__(
+        self, guard: EvaluationGuard, monitor: Monitor, x0: FloatArray, with_grad: bool
+    ) -> None:
+        self.guard, self.monitor, self.with_grad = guard, monitor, with_grad
+        self.nit = 0
+        self.x = x0
+        self.fun, self.jac = self._evaluate(x0)
+        guard.iteration = 1
+
+    def _evaluate(self, x: FloatArray) -> tuple[float, FloatArray | None]:
+        known = self.guard.recall(x)
+        if known is not None and (known[1] is not None or not self.with_grad):
+            return known
+        if self.with_grad:
+            return self.guard.value_and_grad(x)
+        return self.guard.value(x), None
+
+    def __call__(self, intermediate_result: Any) -> None:
+        # TNC and COBYLA pass x itself; the other methods an OptimizeResult.
+        res = intermediate_result
+        x = np.array(res.x if isinstance(res, OptimizeResult) else res, dtype=np.float64)
+        self.nit += 1
+        self.x, (self.fun, self.jac) = x, self._evaluate(x)
+        self.guard.iteration = self.nit + 1
+        if self.monitor.step(self.nit, x, self.fun, self.jac):
+            raise Abort(Status.CALLBACK_STOP, f"at iteration {self.nit}")
+
+
+def run_scipy(
+    method: ScipyMethod,
+    provider: GradientProvider,
+    x0: FloatArray,
+    *,
+    bounds: Any,
+    tol: float | None,
+    options: Mapping[str, Any] | None,
+    callback: Callable[..., Any] | None,
+    progress: bool,
+) -> OptimizeResult:
+    """Minimize with scipy's `method`; see :func:`gradopt.minimize`."""
+    opts = check_options(method, options)
+    bounds = _check_bounds(method, bounds, x0.size)
+    guard = EvaluationGuard(provider)
+    _check_capability(method, guard)
+    monitor = Monitor(callback, progress, total=opts.get("maxiter"))
+    try:
+        try:
+            track = _Iterates(guard, monitor, x0, method.uses_gradient)
+        except Abort as stop:
+            return make_result(
+                stop.status, x0, np.nan, None, 0, guard.counts(), stop.detail, method=method.name
+            )
+        try:
+            res = scipy.optimize.minimize(
+                x0=x0,
+                method=method.name,
+                bounds=bounds,
+                tol=tol,
+                options=opts,
+                callback=track,
+                **_derivatives(method, guard),
+            )
+        except Abort as stop:
+            return make_result(
+                stop.status,
+                track.x,
+                track.fun,
+                track.jac,
+                track.nit,
+                guard.counts(),
+                stop.detail,
+                method=method.name,
+            )
+    finally:
+        monitor.close()
+    return _translate(res, method, track, guard)
+
+
+def _translate(
+    res: OptimizeResult, method: ScipyMethod, track: _Iterates, guard: EvaluationGuard
+) -> OptimizeResult:
+    x = np.asarray(res.x, dtype=np.float64)
+    jac = res.get("jac") if method.uses_gradient else None
+    if jac is None:
+        known = guard.recall(x)
+        jac = None if known is None else known[1]
+    if res.success:
+        status = Status.SUCCESS
+    elif res.status in method.limit_statuses:
+        status = Status.MAX_ITER
+    else:
+        status = Status.SOLVER_FAILED
+    extra = {k: res[k] for k in ("hess_inv", "allvecs") if k in res}
+    return make_result(
+        status,
+        x,
+        float(res.fun),
+        None if jac is None else np.asarray(jac, dtype=np.float64).reshape(-1),
+        int(res.get("nit", track.nit)),
+        guard.counts(),
+        f"scipy {method.name} says {str(res.message)!r} (its status {res.status})",
+        method=method.name,
+        **extra,
+    )
