@@ -4,6 +4,8 @@ Symbolic, numerical (finite differences) and automatic (autograd) derivatives sh
 interface, :class:`GradientProvider`, which every optimizer accepts.
 """
 
+from typing import Any
+
 from gradopt.exceptions import GradoptError
 from gradopt.gradients import (
     Analytic,
@@ -27,5 +29,16 @@ __all__ = [
     "Status",
     "SupportsHessp",
     "__version__",
+    "linear_model",
     "minimize",
 ]
+
+_LAZY_SUBMODULES = {"linear_model"}  # they import scikit-learn: only on first use
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY_SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f"gradopt.{name}")
+    raise AttributeError(f"module 'gradopt' has no attribute {name!r}")
