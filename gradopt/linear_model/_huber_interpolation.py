@@ -1,66 +1,127 @@
-"""The degenerate case: a linear model fits the data exactly (say, fewer samples than features).
+"""Degenerate fits: ``sigma`` at its lower bound, where gradient methods crawl.
 
-Then the minimiser of the Huber objective has every residual at zero and ``sigma`` at its
-lower bound, where the loss is ``2·ε·Σ sᵢ·|rᵢ| + α·‖coef‖²``: non-smooth exactly at the
-solution, so gradient methods crawl towards it (scikit-learn's own fit stops far from it,
-one reason it fails the sample-weight equivalence checks). The minimiser is the
-minimum-norm interpolant, and Lagrange multipliers certify it: ``Xᵀλ = 2·α·coef``,
-``Σλ = 0`` (with an intercept) and ``|λᵢ| <= 2·ε·sᵢ`` are the optimality conditions.
+When a linear model fits some samples exactly (fewer samples than features, repeated
+rows, a few distinct points), the minimiser of the Huber objective can have ``sigma`` at
+its lower bound. The objective there is ``2·ε·Σ sᵢ·|rᵢ| + α·‖coef‖²``, non-smooth exactly
+at the solution: its residuals in a set Z are zero. Given Z and the signs of the other
+residuals, the minimiser solves an equality-constrained quadratic problem (one linear
+system), and the optimality conditions certify it: with ``aᵢ = [xᵢ, 1]`` (the 1 only
+with an intercept) and ``D`` the identity on the coefficients (zero on the intercept),
+
+    2·α·D·θ - 2·ε·Σ_{i∉Z} sᵢ·sign(rᵢ)·aᵢ = Σ_{j∈Z} 2·ε·sⱼ·uⱼ·aⱼ   with |uⱼ| <= 1,
+
+and ``sigma`` may stay at its bound when ``S - ε²·Σ_{i∉Z} sᵢ >= 0``. Z is every sample
+(the minimum-norm interpolant) or read off an approximate solution.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
+from numpy.typing import NDArray
 
 from gradopt._typing import FloatArray
 from gradopt.linear_model._huber_objective import HuberObjective
 
-__all__ = ["certified_interpolant"]
+__all__ = ["certified_kink"]
 
-_MAX_ENTRIES = 1_000_000  # the dense least-squares problems copy X: only when small
+BoolArray = NDArray[np.bool_]
+
+_MAX_ENTRIES = 1_000_000  # the dense linear algebra copies X: only for small problems
 
 
-def certified_interpolant(objective: HuberObjective) -> tuple[FloatArray, float] | None:
-    """``(coef, intercept)`` of the interpolant, when it provably minimises; else None.
+def certified_kink(
+    objective: HuberObjective, params: FloatArray | None = None
+) -> tuple[FloatArray, float] | None:
+    """``(coef, intercept)`` of a certified minimiser with sigma at its bound, or None.
+
+    Without `params` Z is every sample with positive weight (an exact fit); with the
+    parameters of an approximate solution, Z is its samples with negligible residuals.
 
     Examples
     --------
     >>> import numpy as np
-    >>> from gradopt.linear_model._huber_objective import HuberObjective
     >>> X = np.array([[1.0, 0.0, 2.0], [0.0, 1.0, 1.0]])
     >>> objective = HuberObjective(
     ...     X, np.array([1.0, 2.0]), np.ones(2),
     ...     epsilon=1.35, alpha=1e-4, fit_intercept=False, log_sigma=False,
     ... )
-    >>> coef, intercept = certified_interpolant(objective)
+    >>> coef, intercept = certified_kink(objective)
     >>> np.allclose(X @ coef, [1.0, 2.0])
     True
     """
-    X, y, sample_weight = objective.X, objective.y, objective.sample_weight
-    epsilon, alpha, fit_intercept = objective.epsilon, objective.alpha, objective.fit_intercept
-    keep = sample_weight > 0
-    if np.count_nonzero(keep) * X.shape[1] > _MAX_ENTRIES:
+    keep = objective.sample_weight > 0
+    if np.count_nonzero(keep) * objective.n_features > _MAX_ENTRIES:
         return None
-    A = X[keep]
+    A = objective.X[keep]
     A = A.toarray() if sp.issparse(A) else np.asarray(A, dtype=np.float64)
-    b, s = y[keep], sample_weight[keep]
-    if fit_intercept:
-        a_mean, b_mean = A.mean(axis=0), float(b.mean())
-        coef = np.linalg.lstsq(A - a_mean, b - b_mean, rcond=None)[0]
-        intercept = b_mean - float(a_mean @ coef)
+    if objective.fit_intercept:
+        A = np.column_stack([A, np.ones(A.shape[0])])
+    b, s = objective.y[keep], objective.sample_weight[keep]
+    size = max(1.0, float(np.max(np.abs(b))))
+    if params is None:
+        zero, signs = np.ones(b.size, dtype=bool), np.zeros(b.size)
     else:
-        coef, intercept = np.linalg.lstsq(A, b, rcond=None)[0], 0.0
-    scale = max(1.0, float(np.max(np.abs(b))))
-    if np.max(np.abs(b - A @ coef - intercept)) > 1e-9 * scale:
-        return None  # no exact fit
-    # The multipliers of min α‖coef‖² subject to A·coef + intercept = b.
-    M = np.vstack([A.T, np.ones((1, b.size))]) if fit_intercept else A.T
-    rhs = np.concatenate([2.0 * alpha * coef, [0.0] if fit_intercept else []])
-    lam = np.linalg.lstsq(M, rhs, rcond=None)[0]
-    if np.max(np.abs(M @ lam - rhs), initial=0.0) > 1e-9 * max(1.0, np.max(np.abs(rhs))):
+        residual = b - A @ params[: A.shape[1]]
+        zero = np.abs(residual) <= 1e-6 * size
+        signs = np.where(zero, 0.0, np.sign(residual))
+    theta = _solve(A, b, s, zero, signs, objective)
+    if theta is None or not _certified(A, b, s, zero, signs, theta, objective, size):
         return None
-    if np.any(np.abs(lam) > 2.0 * epsilon * s * (1.0 + 1e-9)):
-        return None  # the penalty is strong enough to prefer non-zero residuals
-    result: FloatArray = np.asarray(coef, dtype=np.float64)
-    return result, intercept
+    d = objective.n_features
+    return theta[:d], float(theta[d]) if objective.fit_intercept else 0.0
+
+
+def _solve(
+    A: FloatArray,
+    b: FloatArray,
+    s: FloatArray,
+    zero: BoolArray,
+    signs: FloatArray,
+    objective: HuberObjective,
+) -> FloatArray | None:
+    """The minimiser given Z and the signs: the KKT system of the quadratic problem."""
+    p, z = A.shape[1], int(np.count_nonzero(zero))
+    penalty = np.full(p, 2.0 * objective.alpha)
+    if objective.fit_intercept:
+        penalty[-1] = 0.0
+    pull = 2.0 * objective.epsilon * ((s * signs) @ A)
+    kkt = np.zeros((p + z, p + z))
+    kkt[:p, :p] = np.diag(penalty)
+    kkt[:p, p:] = -A[zero].T
+    kkt[p:, :p] = A[zero]
+    rhs = np.concatenate([pull, b[zero]])
+    solution = np.linalg.lstsq(kkt, rhs, rcond=None)[0]
+    if np.max(np.abs(kkt @ solution - rhs)) > 1e-9 * max(1.0, float(np.max(np.abs(rhs)))):
+        return None
+    theta: FloatArray = solution[:p]
+    return theta
+
+
+def _certified(
+    A: FloatArray,
+    b: FloatArray,
+    s: FloatArray,
+    zero: BoolArray,
+    signs: FloatArray,
+    theta: FloatArray,
+    objective: HuberObjective,
+    size: float,
+) -> bool:
+    """The optimality conditions of the module docstring, to rounding."""
+    eps, residual = objective.epsilon, b - A @ theta
+    if np.max(np.abs(residual[zero]), initial=0.0) > 1e-9 * size:
+        return False
+    if np.any(np.sign(residual[~zero]) != signs[~zero]):
+        return False
+    if objective.total_weight - eps**2 * float(np.sum(s[~zero])) < 0:
+        return False  # sigma would rather grow
+    penalty = np.full(A.shape[1], 2.0 * objective.alpha)
+    if objective.fit_intercept:
+        penalty[-1] = 0.0
+    target = penalty * theta - 2.0 * eps * ((s * signs) @ A)
+    M = (A[zero] * (2.0 * eps * s[zero])[:, None]).T
+    u = np.linalg.lstsq(M, target, rcond=None)[0]
+    if np.max(np.abs(M @ u - target), initial=0.0) > 1e-9 * max(1.0, np.max(np.abs(target))):
+        return False
+    return bool(np.max(np.abs(u), initial=0.0) <= 1.0 + 1e-9)

@@ -151,13 +151,21 @@ def huber_loss(
     """
     coef, intercept, sigma, _ = _split(params, X.shape[1])
     residual = y - matvec(X, coef) - intercept
-    bound = epsilon * sigma
-    clipped = anp.where(anp.abs(residual) > bound, bound * anp.sign(residual), residual)
-    per_sample = clipped * (2.0 * residual - clipped)
+    outlier = anp.abs(residual) > epsilon * sigma
+    # One formula per branch, so that autograd's derivative in sigma is exact: through
+    # t·(2r - t)/σ it would be a difference of terms of size ε·|r|/σ (catastrophic when
+    # sigma is small next to the residuals). The inlier branch sees zeros in place of
+    # outliers, so neither branch can overflow where it is not used.
+    inlier_residual = anp.where(outlier, 0.0, residual)
+    per_sample = anp.where(
+        outlier,
+        2.0 * epsilon * anp.abs(residual) - epsilon**2 * sigma,
+        inlier_residual**2 / sigma,
+    )
     if sample_weight is None:
         total_weight = float(residual.shape[0])
         data = anp.sum(per_sample)
     else:
         total_weight = float(np.sum(sample_weight))
         data = anp.dot(sample_weight, per_sample)
-    return total_weight * sigma + data / sigma + alpha * anp.dot(coef, coef)
+    return total_weight * sigma + data + alpha * anp.dot(coef, coef)

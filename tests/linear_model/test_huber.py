@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from scipy.optimize import minimize
 from sklearn.datasets import load_diabetes
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import HuberRegressor as SklearnHuber
@@ -296,4 +297,31 @@ def test_a_strong_penalty_is_not_mistaken_for_an_exact_fit() -> None:
     y = rng.normal(size=12)
     model = HuberRegressor(alpha=10.0).fit(X, y)
     assert model.scale_ > 1e-3  # residuals stay: not the interpolant
-    assert "interpolant" not in model.optimize_result_.message
+    assert "sigma -> 0" not in model.optimize_result_.message
+
+
+def test_a_kink_minimiser_is_certified() -> None:
+    """Four distinct points, one heavy: sigma -> 0 with two residuals exactly zero."""
+    X = np.repeat([[1.0, 3.0], [2.0, 1.0], [3.0, 3.0], [4.0, 1.0]], 4, axis=0)
+    y = np.repeat([1.0, 2.0, 1.0, 2.0], 4)
+    sw = np.ones(16)
+    sw[0] = 10.0
+    model = HuberRegressor(fit_intercept=False).fit(X, y, sample_weight=sw)
+    assert "sigma -> 0" in model.optimize_result_.message
+    residual = y - X @ model.coef_
+    assert np.sum(np.abs(residual) < 1e-12) >= 4  # a whole distinct point fitted exactly
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ref = SklearnHuber(fit_intercept=False).fit(X, y, sample_weight=sw)
+    long_run = minimize(  # plain L-BFGS-B, pushed as far as it goes
+        huber_loss_and_gradient,
+        [0.0, 0.0, 1.0],
+        args=(X, y, 1.35, 1e-4, sw),
+        jac=True,
+        method="L-BFGS-B",
+        bounds=[(None, None), (None, None), (1e-15, None)],
+        options={"maxiter": 100_000, "ftol": 0.0, "gtol": 0.0},
+    )
+    f = _objective(model, X, y, sw)
+    assert f <= _objective(ref, X, y, sw)
+    assert f <= long_run.fun

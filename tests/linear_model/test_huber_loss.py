@@ -9,7 +9,7 @@ import scipy.sparse as sp
 from sklearn.linear_model._huber import _huber_loss_and_gradient as sklearn_loss
 
 from gradopt.linear_model import huber_loss, huber_loss_and_gradient
-from gradopt.linear_model._huber_objective import HuberObjective
+from gradopt.linear_model._huber_objective import HuberObjective, _weighted_median
 
 
 def _problem(seed: int, fit_intercept: bool, n: int = 300, d: int = 6):
@@ -69,6 +69,15 @@ def test_gradient_equals_autograd_and_central_differences(fit_intercept: bool) -
         ]
     )
     np.testing.assert_allclose(central, grad, rtol=1e-6, atol=1e-6 * np.abs(grad).max())
+
+
+def test_autograd_gradient_stays_exact_when_sigma_is_tiny() -> None:
+    """Residuals 1e12 times sigma: no cancellation in the derivative in sigma."""
+    X, y, params, sw = _problem(2, True)
+    params[-1] = 1e-12
+    _, grad = huber_loss_and_gradient(params, X, y, 1.35, 0.1, sw)
+    auto = autograd.grad(huber_loss)(params, X, y, 1.35, 0.1, sw)
+    np.testing.assert_allclose(auto, grad, rtol=1e-12, atol=1e-12 * np.abs(grad).max())
 
 
 def test_sparse_x_gives_the_same_loss_and_gradient() -> None:
@@ -131,3 +140,13 @@ def test_standardised_objective_is_the_same_objective(
     assert value * obj.value_scale == pytest.approx(loss, rel=1e-12)
     auto = autograd.grad(obj.value)(v)
     np.testing.assert_allclose(grad, auto, rtol=1e-8, atol=1e-10 * np.abs(grad).max())
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 10])
+def test_weighted_median_is_the_median_of_repeated_values(n: int) -> None:
+    rng = np.random.default_rng(n)
+    values = rng.normal(size=n)
+    weights = rng.integers(1, 4, size=n).astype(float)
+    expected = np.median(np.repeat(values, weights.astype(int)))
+    assert _weighted_median(values, weights) == expected
+    assert _weighted_median(values, np.ones(n)) == np.median(values)
