@@ -17,13 +17,15 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from gradopt._typing import FloatArray
 from gradopt.gradients import GradientProvider
 from gradopt.linear_model._huber_interpolation import certified_kink
-from gradopt.linear_model._huber_objective import HuberObjective
+from gradopt.linear_model._huber_objective import GRADIENT_MARGIN, HuberObjective
 from gradopt.linear_model._huber_strategies import GRADIENTS, SOLVERS, BestSeen
 from gradopt.optimizers import minimize
 
 __all__ = ["HuberRegressor"]
 
-_ROUNDING_FLOOR = 100 * float(np.sqrt(np.finfo(np.float64).eps))  # 1.5e-6
+# Where a solver's own success is trusted: max|∇F| within 100·sqrt(eps) of the mean
+# equations (scaled like tol), the floor value-based line searches reach, with margin.
+_ROUNDING_FLOOR = GRADIENT_MARGIN * 100 * float(np.sqrt(np.finfo(np.float64).eps))
 
 
 class HuberRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
@@ -48,14 +50,13 @@ class HuberRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
     max_iter : int, default=100
         Maximum number of iterations of the solver.
     tol : float, default=1e-5
-        The solver stops when every component of the gradient is at most `tol` in
-        absolute value, for the objective divided by ``sqrt(S) * std(y)`` (``S`` the
-        sum of the sample weights) in internally standardised coordinates: each
-        component is then a mean estimating equation in units of its sampling noise, so
-        `tol` means the same for any n and any units of X and y. Should rounding stop
-        the solver's line search first (very large n), the fit still counts as
-        converged when the mean objective's gradient is within `tol`; otherwise a
-        ``ConvergenceWarning`` is issued.
+        The fit has converged when every component of the gradient is at most `tol` in
+        absolute value, for the objective per unit of sample weight and of the spread of
+        ``y``, in internally standardised coordinates, times 100: the estimating
+        equations hold to ``tol / 100`` in units that mean the same for any n and any
+        units of X and y (scikit-learn's `tol` applies to the raw gradient, which grows
+        with n, so its fit stops on its fixed ``ftol`` instead). A fit that stops short
+        of this, for whatever reason, gives a ``ConvergenceWarning``.
     warm_start : bool, default=False
         Start from the previous fit's ``coef_``, ``intercept_`` and ``scale_``.
     gradient : {"analytic", "autograd", "finite-difference"} or callable, default="analytic"
@@ -228,8 +229,8 @@ class HuberRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         # The solver's own verdict is not enough: L-BFGS-B's ftol test can also stop on
         # a stalled line search. Converged means stationary to `tol`, or, when the solver
         # says so, to the floor rounding allows value-based line searches (~sqrt(eps)).
-        mean_grad = self._mean_gradient(objective, params, grad)
-        converged = mean_grad <= self.tol or (result.success and mean_grad <= _ROUNDING_FLOOR)
+        gradient = self._scaled_gradient(objective, params, grad)
+        converged = gradient <= self.tol or (result.success and gradient <= _ROUNDING_FLOOR)
         message = result.message
         if not converged or params[-1] <= 1e-6 * objective.y_scale:  # maybe sigma -> 0
             exact = self._kink(objective, params, loss)
@@ -275,14 +276,9 @@ class HuberRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         return None
 
     @staticmethod
-    def _mean_gradient(objective: HuberObjective, params: FloatArray, grad: FloatArray) -> float:
-        """Largest component of the gradient of the mean objective (standardised).
-
-        The solver aims at ``sqrt(S)`` times tighter than `tol`; when rounding stops
-        its line search first (large S), this test still certifies the fit, and a
-        solver that stopped for another reason far from a stationary point fails it.
-        """
+    def _scaled_gradient(objective: HuberObjective, params: FloatArray, grad: FloatArray) -> float:
+        """``max|∇F|``, projected at the bound on sigma: what `tol` is compared with."""
         internal = objective.internal_grad(params, grad)
         if objective.bounds() is not None and params[-1] <= objective.min_sigma * (1 + 1e-9):
             internal[-1] = min(internal[-1], 0.0)  # projected: sigma at its bound
-        return float(np.max(np.abs(internal)) / np.sqrt(objective.total_weight))
+        return float(np.max(np.abs(internal)))

@@ -1,6 +1,6 @@
 """The Huber objective in the optimizer's coordinates: standardised, σ kept positive.
 
-Optimizers see ``F(v) = L(params(v)) / (sqrt(S)·s_y)``, the very objective ``L`` of
+Optimizers see ``F(v) = 100·L(params(v)) / (S·s_y)``, the very objective ``L`` of
 :mod:`gradopt.linear_model._huber_loss` divided by a positive constant, in coordinates
 ``v`` where a unit step means the same thing for every parameter::
 
@@ -10,9 +10,11 @@ Optimizers see ``F(v) = L(params(v)) / (sqrt(S)·s_y)``, the very objective ``L`
     sigma     = s_y · v_sigma     (bounded solvers; v_sigma >= 10·eps / s_y)
               = s_y · exp(v_sigma)  (unbounded solvers)
 
-Then every component of ``∇F`` is a dimensionless estimating equation (a mean over the
-samples) times ``sqrt(S)``: a gradient test ``|∇F| <= tol`` asks the optimisation error
-to be `tol` times the sampling noise of those equations, whatever the units of X and y.
+Every component of ``∇F/100`` is then a dimensionless mean estimating equation, so a
+gradient test ``max|∇F| <= tol`` means the same for any n and any units of X and y. The
+factor 100 makes the default ``tol = 1e-5`` ask for equations within 1e-7 of zero: tight
+(sigma to ~1e-7 relative) yet well above the ~1e-8 floor at which rounding in ``L``
+stops line searches, whatever n.
 ``params(v)`` is affine in the coefficients, so ``L`` stays convex in them and its
 minimiser maps back exactly. Nothing here copies ``X``: the centring enters as ``m·coef``
 and ``m·ΣΨ``, the scaling as a product with ``coef``. A feature around 1e12 (a Unix time in
@@ -34,6 +36,7 @@ __all__ = ["HuberObjective"]
 
 _CHUNK_ELEMENTS = 1 << 18  # entries of X standardised at a time (2 MB of float64)
 _MIN_SIGMA = 10 * np.finfo(np.float64).eps  # scikit-learn's lower bound on sigma
+GRADIENT_MARGIN = 100.0  # F = GRADIENT_MARGIN · (mean objective): see the module docstring
 
 
 def _column_moments(
@@ -129,7 +132,7 @@ class HuberObjective:
         self.y_center = float(sample_weight @ y) / self.total_weight if fit_intercept else 0.0
         self.y_scale = _robust_scale(y, sample_weight, self.y_center)
         self.coef_scale = self.y_scale / spread
-        self.value_scale = np.sqrt(self.total_weight) * self.y_scale
+        self.value_scale = self.total_weight * self.y_scale / GRADIENT_MARGIN
         self.n_params = self.n_features + (2 if fit_intercept else 1)
         self.min_sigma = _MIN_SIGMA
 
