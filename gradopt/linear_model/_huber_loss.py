@@ -28,6 +28,7 @@ from typing import Any
 import autograd.numpy as anp
 import numpy as np
 from autograd.extend import defvjp, primitive
+from autograd.tracer import getval
 
 from gradopt._typing import FloatArray
 
@@ -151,21 +152,18 @@ def huber_loss(
     """
     coef, intercept, sigma, _ = _split(params, X.shape[1])
     residual = y - matvec(X, coef) - intercept
-    outlier = anp.abs(residual) > epsilon * sigma
+    # Which samples are outliers is piecewise constant: computed outside the trace.
+    outlier = np.abs(getval(residual)) > epsilon * getval(sigma)
+    weight = np.ones(residual.shape[0]) if sample_weight is None else sample_weight
+    outlier_weight = np.where(outlier, weight, 0.0)
     # One formula per branch, so that autograd's derivative in sigma is exact: through
     # t·(2r - t)/σ it would be a difference of terms of size ε·|r|/σ (catastrophic when
-    # sigma is small next to the residuals). The inlier branch sees zeros in place of
-    # outliers, so neither branch can overflow where it is not used.
+    # sigma is small next to the residuals). Inliers: r²/σ; outliers: 2ε|r| - ε²σ.
     inlier_residual = anp.where(outlier, 0.0, residual)
-    per_sample = anp.where(
-        outlier,
-        2.0 * epsilon * anp.abs(residual) - epsilon**2 * sigma,
-        inlier_residual**2 / sigma,
+    inlier_loss = anp.dot(weight, inlier_residual**2) / sigma
+    outlier_loss = (
+        2.0 * epsilon * anp.dot(outlier_weight, anp.abs(residual))
+        - (epsilon**2 * float(np.sum(outlier_weight))) * sigma
     )
-    if sample_weight is None:
-        total_weight = float(residual.shape[0])
-        data = anp.sum(per_sample)
-    else:
-        total_weight = float(np.sum(sample_weight))
-        data = anp.dot(sample_weight, per_sample)
-    return total_weight * sigma + data + alpha * anp.dot(coef, coef)
+    total_weight = float(np.sum(weight))
+    return total_weight * sigma + inlier_loss + outlier_loss + alpha * anp.dot(coef, coef)
