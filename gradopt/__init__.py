@@ -4,6 +4,7 @@ Symbolic, numerical (finite differences) and automatic (autograd) derivatives sh
 interface, :class:`GradientProvider`, which every optimizer accepts.
 """
 
+from gradopt.checking import check_gradient
 from gradopt.exceptions import GradoptError
 from gradopt.gradients import (
     Analytic,
@@ -12,6 +13,7 @@ from gradopt.gradients import (
     FiniteDifference,
     GradientProvider,
     SupportsHessp,
+    Symbolic,
 )
 
 __version__ = "0.1.0.dev0"
@@ -24,5 +26,7 @@ __all__ = [
     "GradientProvider",
     "GradoptError",
     "SupportsHessp",
+    "Symbolic",
     "__version__",
+    "check_gradient",
 ]
