@@ -72,7 +72,7 @@ class FiniteDifference(BaseProvider):
     >>> import numpy as np
     >>> p = FiniteDifference(np.sin, method="central")
     >>> float(p.grad(1.0))  # cos(1)
-    0.5403023058
+    0.5403023058...
     >>> fwd = FiniteDifference(lambda x: np.sum(x**2), method="forward")
     >>> _ = fwd.value_and_grad(np.ones(3))
     >>> fwd.nfev  # d + 1
