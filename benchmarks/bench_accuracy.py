@@ -43,6 +43,8 @@ def _problems() -> dict[str, tuple[Callable[[Any], Any], Callable[[Array], Array
             np.linspace(-2.0, 2.0, 100),
         ),
         "rosen d=100": (rosen, rosen_der, np.tile([-1.2, 1.0], 50)),
+        # At (-1.2, 1, ...) most values of f are computed almost exactly; not at random x.
+        "rosen random": (rosen, rosen_der, RNG.uniform(-2.0, 2.0, 100)),
         "logsumexp d=50": (
             lambda x: np.log(np.sum(np.exp(x), axis=0)),
             lambda x: np.exp(x) / np.sum(np.exp(x)),
