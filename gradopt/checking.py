@@ -32,7 +32,7 @@ class GradientCheck:
     Attributes
     ----------
     errors : ndarray
-        Per component, ``max(|g_j - r_j| - e_j, 0) / max(|r_j|, eps ||r||_inf)``: the
+        Per component, ``max(|g_j - r_j| - e_j, 0) / max(|r_j|, eps ||(r, g)||_inf)``: the
         part of the difference from the reference ``r`` that the reference's error
         estimate ``e`` cannot explain, relative to the component.
     max_rel_error : float
@@ -87,8 +87,9 @@ def check_gradient(
         ``None`` or ``"richardson"``: :class:`~gradopt.FiniteDifference` with
         Richardson extrapolation and its error estimate (10 d calls of `fun`; works for
         any smooth real f). ``"complex"``: the complex step, exact to rounding (d calls;
-        `fun` must carry complex numbers through). An array: a known gradient, taken as
-        exact.
+        `fun` must carry complex numbers through). It is not the default because code
+        that conjugates (``np.vdot(x, x)``) or takes real parts gives a wrong reference
+        without any error. An array: a known gradient, taken as exact.
     rtol : float, default 1e-6
         The largest relative error accepted.
 
@@ -122,7 +123,8 @@ def check_gradient(
             f"grad must return an array shaped like x {np.shape(x)}; it returned shape {g.shape}."
         )
     g = g.reshape(-1)
-    scale = np.maximum(np.abs(ref), _EPS * np.max(np.abs(ref)))
+    floor = _EPS * max(float(np.max(np.abs(ref))), float(np.max(np.abs(g))))
+    scale = np.maximum(np.abs(ref), max(floor, float(np.finfo(np.float64).tiny)))
     excess = np.maximum(np.abs(g - ref) - ref_err, 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         errors = np.where(excess > 0, excess / scale, 0.0)

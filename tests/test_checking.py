@@ -105,6 +105,16 @@ def test_complex_and_array_references() -> None:
     assert gradopt.check_gradient is check_gradient
 
 
+def test_default_reference_survives_code_the_complex_step_gets_wrong() -> None:
+    # np.vdot conjugates its first argument: the complex step sees a constant and returns
+    # a zero reference without complaint. Richardson only needs real evaluations.
+    f = lambda x: np.vdot(x, x)  # noqa: E731
+    x = np.arange(1.0, 4.0)
+    assert check_gradient(f, lambda x: 2 * x, x).ok
+    wrong_ref = check_gradient(f, lambda x: 2 * x, x, reference="complex")
+    assert not wrong_ref.ok and np.isfinite(wrong_ref.max_rel_error)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [
