@@ -7,6 +7,7 @@ each evaluation is as fast as hand-written numpy and exact to rounding.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -144,21 +145,14 @@ variables: a. List them in variables or substitute values (expr.subs(...)).
         )
         self.expr = expression
         self.variables: tuple[Any, ...] = tuple(symbols)
-        self._sp = sp
-        grads = [sp.diff(expression, s) for s in symbols]
-        self._value_fn = sp.lambdify([symbols], expression, modules="numpy")
-        self._value_grad_fn = sp.lambdify(
-            [symbols], [expression, *grads], modules="numpy", cse=True
-        )
-        self._grads = grads
-        self._hessian_fn: Callable[..., Any] | None = None
+        self._compiled = _compile(expression, self.variables)
         super().__init__(self._value)
 
     def __repr__(self) -> str:
         return f"Symbolic({self.expr}, variables={[s.name for s in self.variables]})"
 
     def _value(self, x: ArrayLike) -> float:
-        return as_scalar_value(self._value_fn(self._coordinates(x)), "the expression")
+        return as_scalar_value(self._compiled.value(self._coordinates(x)), "the expression")
 
     def _coordinates(self, x: ArrayLike) -> FloatArray:
         point = np.asarray(x, dtype=np.float64).reshape(-1)
@@ -172,7 +166,7 @@ variables: a. List them in variables or substitute values (expr.subs(...)).
     def _compute_grad(self, x: FloatArray, f0: float | None) -> tuple[float | None, FloatArray]:
         # Value and gradient share their subexpressions: one evaluation of the formula.
         self._count(1)
-        value, *grad = self._value_grad_fn(self._coordinates(x))
+        value, *grad = self._compiled.value_and_grad(self._coordinates(x))
         return as_scalar_value(value, "the expression"), _vector(grad, x.size)
 
     def hessp(self, x: ArrayLike, v: ArrayLike) -> FloatArray:
@@ -180,16 +174,39 @@ variables: a. List them in variables or substitute values (expr.subs(...)).
         point, vec = as_point(x), as_point(v, name="v")
         if vec.shape != point.shape:
             raise InvalidInputError(f"v must have the shape of x {point.shape}; got {vec.shape}.")
-        if self._hessian_fn is None:
-            sp = self._sp
-            rows = [[sp.diff(g, s) for s in self.variables] for g in self._grads]
-            self._hessian_fn = sp.lambdify([list(self.variables)], rows, modules="numpy", cse=True)
-        coords = self._coordinates(point)
-        rows = self._hessian_fn(coords)
+        rows = self._compiled.hessian()(self._coordinates(point))
         hess = np.array([_vector(row, point.size) for row in rows])
         self.nhev += 1
         hv: FloatArray = hess @ vec
         return hv.reshape(() if np.ndim(x) == 0 else point.shape)
+
+
+class _Compiled:
+    """numpy functions of one expression: built once, shared by equal providers."""
+
+    def __init__(self, expr: Any, variables: tuple[Any, ...]) -> None:
+        sp = _sympy()
+        self.sp, self.variables = sp, list(variables)
+        self.grads = [sp.diff(expr, v) for v in variables]
+        self.value = sp.lambdify([self.variables], expr, modules="numpy")
+        self.value_and_grad = sp.lambdify(
+            [self.variables], [expr, *self.grads], modules="numpy", cse=True
+        )
+        self._hessian: Callable[..., Any] | None = None
+
+    def hessian(self) -> Callable[..., Any]:
+        """The Hessian as a function returning rows, compiled on first use."""
+        if self._hessian is None:
+            rows = [[self.sp.diff(g, v) for v in self.variables] for g in self.grads]
+            self._hessian = self.sp.lambdify([self.variables], rows, modules="numpy", cse=True)
+        return self._hessian
+
+
+@functools.lru_cache(maxsize=32)
+def _compile(expr: Any, variables: tuple[Any, ...]) -> _Compiled:
+    # Differentiating is the slow part (about 1 s for Rosenbrock at d = 100): a provider
+    # built again from an equal expression reuses the compiled functions.
+    return _Compiled(expr, variables)
 
 
 def _vector(entries: Sequence[Any], d: int) -> FloatArray:

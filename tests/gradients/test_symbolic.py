@@ -114,3 +114,11 @@ def test_missing_sympy_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delitem(sys.modules, "sympy")
     with pytest.raises(BackendUnavailableError, match=r"gradopt\[symbolic\]"):
         Symbolic("x", ["x"])
+
+
+def test_equal_expressions_share_the_compiled_functions() -> None:
+    expr, xs = _rosen_expr(6)
+    a, b = Symbolic(expr, xs), Symbolic(expr, list(xs))
+    assert a._compiled is b._compiled  # differentiated once
+    a.grad(np.ones(6))
+    assert (a.nfev, a.ngev) == (1, 1) and (b.nfev, b.ngev) == (0, 0)  # counts are not shared
