@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -79,7 +80,9 @@ class Autograd(BaseProvider):
         point, vec, shape = self._pair(x, v)
         self.nfev += 1
         self.nhev += 1
-        with _explained_trace_errors():
+        with _explained_trace_errors(), warnings.catch_warnings():
+            # The Hessian of a linear function is zero, rightly: not worth a warning.
+            warnings.filterwarnings("ignore", "Output seems independent of input")
             hv = self._hvp(point.reshape(shape), vec.reshape(shape))
         return np.asarray(hv, dtype=np.float64).reshape(shape)
 
