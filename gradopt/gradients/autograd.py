@@ -30,12 +30,15 @@ def _is_tracing_failure(exc: BaseException) -> bool:
 
 
 @contextmanager
-def _explained_trace_errors() -> Iterator[None]:
+def _explained_trace_errors(fun: Callable[..., Any], x: Any) -> Iterator[None]:
+    """Turn autograd's terse complaints about tracing ``fun`` at `x` into advice."""
     try:
         yield
     except (TypeError, ValueError) as exc:
         if _is_tracing_failure(exc):
             raise AutogradTraceError(f"{_ADVICE} (autograd said: {exc})") from exc
+        if "scalar-output" in str(exc):
+            as_scalar_value(fun(x))  # names the shape (or dtype) that f returned
         raise
 
 
@@ -71,8 +74,9 @@ class Autograd(BaseProvider):
 
     def _compute_grad(self, x: FloatArray, f0: float | None) -> tuple[float | None, FloatArray]:
         self.nfev += 1
-        with _explained_trace_errors():
-            value, grad = self._value_and_grad(self._user_shaped(x))
+        x_user = self._user_shaped(x)
+        with _explained_trace_errors(self.fun, x_user):
+            value, grad = self._value_and_grad(x_user)
         return as_scalar_value(value), np.asarray(grad, dtype=np.float64)
 
     def hessp(self, x: ArrayLike, v: ArrayLike) -> FloatArray:
@@ -80,7 +84,7 @@ class Autograd(BaseProvider):
         point, vec, shape = self._pair(x, v)
         self.nfev += 1
         self.nhev += 1
-        with _explained_trace_errors(), warnings.catch_warnings():
+        with _explained_trace_errors(self.fun, point.reshape(shape)), warnings.catch_warnings():
             # The Hessian of a linear function is zero, rightly: not worth a warning.
             warnings.filterwarnings("ignore", "Output seems independent of input")
             hv = self._hvp(point.reshape(shape), vec.reshape(shape))
@@ -90,7 +94,7 @@ class Autograd(BaseProvider):
         """Forward mode: ``(f(x), grad(x) @ v)``, the directional derivative along `v`."""
         point, vec, shape = self._pair(x, v)
         self.nfev += 1
-        with _explained_trace_errors():
+        with _explained_trace_errors(self.fun, point.reshape(shape)):
             value, slope = self._jvp(point.reshape(shape))(vec.reshape(shape))
         return as_scalar_value(value), as_scalar_value(slope, "the directional derivative")
 
