@@ -150,7 +150,8 @@ class BaseProvider(ABC):
         point = as_point(x)
         self._shape = () if np.ndim(x) == 0 else point.shape
         cached = self._x
-        if cached is None or cached.shape != point.shape or not np.array_equal(cached, point):
+        # Bitwise equality: cheap, and right (f may tell -0.0 from 0.0; x holds no NaN).
+        if cached is None or cached.shape != point.shape or cached.tobytes() != point.tobytes():
             self._x, self._f, self._g = point, None, None
         return point
 

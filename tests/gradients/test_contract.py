@@ -193,3 +193,15 @@ def test_hessp_matches_central_difference_of_grad(name: str, prob: Problem) -> N
     if prob.hessp is not None:
         truth = np.asarray(prob.hessp(prob.x, v), dtype=np.float64)
         assert np.linalg.norm(hv - truth) <= 1e-12 * max(1.0, float(np.linalg.norm(truth)))
+
+
+def test_signed_zero_is_a_different_point(name: str) -> None:
+    """The cache compares points bitwise: f may tell -0.0 from 0.0 (here: copysign)."""
+    import autograd.numpy as anp
+
+    prob = Problem(
+        "copysign", lambda x: anp.sum(x * 0.0) + anp.copysign(1.0, x[0]), np.zeros_like, 0.0
+    )
+    p = FACTORIES[name](prob)
+    assert p.value(np.array([0.0])) == 1.0
+    assert p.value(np.array([-0.0])) == -1.0
