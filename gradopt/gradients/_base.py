@@ -31,18 +31,24 @@ class GradientProvider(Protocol):
     """
 
     @property
-    def nfev(self) -> int: ...
+    def nfev(self) -> int:
+        """Calls of the user's function so far (every call, as scipy counts)."""
 
     @property
-    def ngev(self) -> int: ...
+    def ngev(self) -> int:
+        """Gradients computed so far."""
 
-    def value(self, x: ArrayLike) -> float: ...
+    def value(self, x: ArrayLike) -> float:
+        """``fun(x)`` as a float."""
 
-    def grad(self, x: ArrayLike) -> FloatArray: ...
+    def grad(self, x: ArrayLike) -> FloatArray:
+        """The gradient at `x`, a float64 array shaped like `x`."""
 
-    def value_and_grad(self, x: ArrayLike) -> tuple[float, FloatArray]: ...
+    def value_and_grad(self, x: ArrayLike) -> tuple[float, FloatArray]:
+        """``(value(x), grad(x))``, sharing the work the two have in common."""
 
-    def reset_counts(self) -> None: ...
+    def reset_counts(self) -> None:
+        """Set the counters to zero."""
 
 
 @runtime_checkable
@@ -50,9 +56,11 @@ class SupportsHessp(Protocol):
     """A provider that can multiply the Hessian at ``x`` by a vector ``v``."""
 
     @property
-    def has_hessp(self) -> bool: ...
+    def has_hessp(self) -> bool:
+        """Whether :meth:`hessp` is available (a provider may offer it conditionally)."""
 
-    def hessp(self, x: ArrayLike, v: ArrayLike) -> FloatArray: ...
+    def hessp(self, x: ArrayLike, v: ArrayLike) -> FloatArray:
+        """The Hessian at `x` times the vector `v`, shaped like `x`."""
 
 
 def hessp_of(provider: object) -> Callable[[ArrayLike, ArrayLike], FloatArray] | None:
@@ -65,7 +73,7 @@ def hessp_of(provider: object) -> Callable[[ArrayLike, ArrayLike], FloatArray] |
 class BaseProvider(ABC):
     """Counting, caching and validation shared by every provider.
 
-    Subclasses implement :meth:`_compute_grad`, and may override :meth:`_compute_value`.
+    Subclasses implement ``_compute_grad``, and may override ``_compute_value``.
     Internally points are 1-D float64 arrays; a scalar ``x`` is handed to the user's
     function as a 0-d array and its gradient returned as a 0-d array.
 

@@ -69,6 +69,7 @@ class Autograd(BaseProvider):
         self._hvp = autograd.hessian_vector_product(fun)
         self._jvp = autograd.make_jvp(fun)
 
+    #: Always True: autograd derives the Hessian-vector product.
     has_hessp = True
 
     def _compute_grad(self, x: FloatArray, f0: float | None) -> tuple[float | None, FloatArray]:
