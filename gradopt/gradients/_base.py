@@ -146,8 +146,10 @@ class BaseProvider(ABC):
         return as_scalar_value(self.fun(self._user_shaped(x)))
 
     def _user_shaped(self, x: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
-        """View of a 1-D internal point in the shape the user passed (0-d for scalars)."""
-        return x.reshape(self._shape)
+        """A 1-D internal point as a fresh array in the shape the user passed (0-d for
+        scalars). A copy, as scipy makes, because f may write into its argument and the
+        cached point must survive that."""
+        return x.reshape(self._shape).copy()
 
     def _count(self, nfev: int) -> None:
         self.nfev += nfev

@@ -205,3 +205,29 @@ def test_signed_zero_is_a_different_point(name: str) -> None:
     p = FACTORIES[name](prob)
     assert p.value(np.array([0.0])) == 1.0
     assert p.value(np.array([-0.0])) == -1.0
+
+
+def _doubles_its_argument(x: Any) -> Any:
+    x *= 2.0  # in place on a numpy array; a new value under autograd
+    return (x[0] ** 2 + x[-1] ** 2) / 4
+
+
+def _doubles_its_argument_grad(x: Any) -> Any:
+    x *= 2.0
+    return np.where(np.arange(x.size) % (x.size - 1) == 0, x, 0.0)  # 2 x_0, 0, 2 x_-1
+
+
+def test_a_function_that_writes_into_its_argument(name: str) -> None:
+    """f and grad may scribble on the array they are given: neither the caller's x nor
+    the provider's cached point may change (a forward difference would be off by 1e9)."""
+    prob = Problem(
+        "doubles", _doubles_its_argument, _doubles_its_argument_grad, np.array([1.0, 2.0, 3.0])
+    )
+    x = prob.x.copy()
+    p = FACTORIES[name](prob)
+    assert p.value(x) == 10.0
+    g = p.grad(x)
+    assert relative_error(g, [2.0, 0.0, 6.0]) <= TOLERANCE[name]
+    assert p.value_and_grad(x)[0] == 10.0
+    np.testing.assert_array_equal(p.grad(x), g)
+    np.testing.assert_array_equal(x, prob.x)
