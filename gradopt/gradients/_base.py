@@ -149,7 +149,8 @@ class BaseProvider(ABC):
         """A 1-D internal point as a fresh array in the shape the user passed (0-d for
         scalars). A copy, as scipy makes, because f may write into its argument and the
         cached point must survive that."""
-        return x.reshape(self._shape).copy()
+        fresh: np.ndarray[Any, Any] = x.reshape(self._shape).copy()
+        return fresh
 
     def _count(self, nfev: int) -> None:
         self.nfev += nfev
