@@ -90,7 +90,9 @@ def best_times(
         fn(points[0])
         fn(points[1])
         per_call = (time.perf_counter() - start) / 2
-        number[name] = max(2, int(0.02 / max(per_call, 1e-7)))
+        # An even number, so each repeat ends on points[1] and the next starts on
+        # points[0]: with an odd one, the first call of a repeat would be a cache hit.
+        number[name] = 2 * max(1, int(0.01 / max(per_call, 1e-7)))
     best = dict.fromkeys(funcs, float("inf"))
     for _ in range(repeat):
         for name, fn in funcs.items():
