@@ -231,3 +231,20 @@ def test_a_function_that_writes_into_its_argument(name: str) -> None:
     assert p.value_and_grad(x)[0] == 10.0
     np.testing.assert_array_equal(p.grad(x), g)
     np.testing.assert_array_equal(x, prob.x)
+
+
+@pytest.mark.parametrize("d", [3, 20_000])  # both ways the cache compares points
+def test_cache_compares_points_bitwise(d: int) -> None:
+    calls: list[float] = []
+
+    def f(x: Any) -> Any:
+        calls.append(1.0)
+        return np.sum(np.copysign(1.0, x))
+
+    p = FiniteDifference(f)
+    x = np.zeros(d)
+    assert p.value(x) == d and p.value(x.copy()) == d and len(calls) == 1
+    x[-1] = -0.0
+    assert p.value(x) == d - 2 and len(calls) == 2
+    x[-1] = 1e-300
+    assert p.value(x) == d and len(calls) == 3
