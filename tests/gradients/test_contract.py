@@ -1,7 +1,7 @@
 """The contract every gradient provider keeps, checked on the shared problem set.
 
-A new provider joins by adding one line to ``FACTORIES`` (and its tolerance to
-``TOLERANCE``): every test below then runs on it.
+A new provider joins by adding one line to ``FACTORIES`` and one to ``TOLERANCE`` (a
+test checks the two agree): every test below then runs on it.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import autograd.numpy as anp
 import numpy as np
 import pytest
 
@@ -197,8 +198,6 @@ def test_hessp_matches_central_difference_of_grad(name: str, prob: Problem) -> N
 
 def test_signed_zero_is_a_different_point(name: str) -> None:
     """The cache compares points bitwise: f may tell -0.0 from 0.0 (here: copysign)."""
-    import autograd.numpy as anp
-
     prob = Problem(
         "copysign", lambda x: anp.sum(x * 0.0) + anp.copysign(1.0, x[0]), np.zeros_like, 0.0
     )
