@@ -156,6 +156,8 @@ class FiniteDifference(BaseProvider):
                     raw.append(fun(p.reshape(shape)))
         except (TypeError, np.exceptions.ComplexWarning) as exc:
             self._count(len(raw) + 1)
+            if not type(exc).__module__.startswith(("builtins", "numpy", "scipy", "math")):
+                raise  # the user's own TypeError subclass: theirs, not about complex input
             raise ComplexStepError(
                 f"method='complex' failed: the function does not accept complex input "
                 f"({type(exc).__name__}: {exc}). Write it with numpy operations that carry "
