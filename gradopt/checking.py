@@ -27,7 +27,7 @@ _EPS = float(np.finfo(np.float64).eps)
 
 @dataclass(frozen=True, repr=False)
 class GradientCheck:
-    """The outcome of :func:`check_gradient`.
+    """The outcome of :func:`gradopt.check_gradient`.
 
     Attributes
     ----------

@@ -17,7 +17,9 @@ PUBLIC = [
     "GradientProvider",
     "GradoptError",
     "SupportsHessp",
+    "Symbolic",
     "__version__",
+    "check_gradient",
 ]
 
 

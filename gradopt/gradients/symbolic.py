@@ -45,9 +45,9 @@ def _symbols(sp: Any, variables: Any) -> list[Any]:
     symbols = []
     for item in items:
         if isinstance(item, sp.Symbol):
-            symbols.append(item)
+            symbols.append(sp.Symbol(item.name, real=True))
         elif isinstance(item, str) and item.isidentifier():
-            symbols.append(sp.Symbol(item))
+            symbols.append(sp.Symbol(item, real=True))
         else:
             raise InvalidInputError(
                 f"each variable must be a sympy Symbol or a name (an identifier); got {item!r}."
@@ -106,10 +106,12 @@ class Symbolic(BaseProvider):
     ----------
     expr : sympy expression or str
         A scalar expression in `variables`, e.g. ``"100*(y - x**2)**2 + (1 - x)**2"``.
-        Strings are parsed with :func:`sympy.parse_expr` (functions such as ``sin``,
+        Strings are parsed with ``sympy.parse_expr`` (functions such as ``sin``,
         ``exp``, ``log``, ``sqrt`` are sympy's); do not parse untrusted text.
     variables : sequence of sympy Symbol or str
         The coordinates of ``x``, in order. Every free symbol of `expr` must be listed.
+        Variables are real (a symbol is identified by its name, whatever its assumptions),
+        so ``Abs`` and ``sign`` differentiate as they should.
 
     Examples
     --------
@@ -125,6 +127,7 @@ class Symbolic(BaseProvider):
 variables: a. List them in variables or substitute values (expr.subs(...)).
     """
 
+    #: Always True: the Hessian is derived symbolically.
     has_hessp = True
 
     def __init__(self, expr: Any, variables: Sequence[Any] | str | Any) -> None:
@@ -139,7 +142,7 @@ variables: a. List them in variables or substitute values (expr.subs(...)).
                 "(expr.subs(...))."
             )
         by_name = {s.name: s for s in symbols}
-        # A name parsed from a string may carry other assumptions: identify by name.
+        # Identify symbols by name: the expression's may lack the real assumption.
         expression = expression.xreplace(
             {s: by_name[s.name] for s in expression.free_symbols if s.name in by_name}
         )
@@ -187,17 +190,23 @@ class _Compiled:
     def __init__(self, expr: Any, variables: tuple[Any, ...]) -> None:
         sp = _sympy()
         self.sp, self.variables = sp, list(variables)
-        self.grads = [sp.diff(expr, v) for v in variables]
+        self.grads = [self.derivative(expr, v) for v in variables]
         self.value = sp.lambdify([self.variables], expr, modules="numpy")
         self.value_and_grad = sp.lambdify(
             [self.variables], [expr, *self.grads], modules="numpy", cse=True
         )
         self._hessian: Callable[..., Any] | None = None
 
+    def derivative(self, expr: Any, v: Any) -> Any:
+        """``d expr / d v``, without DiracDelta terms (the derivative of sign, Heaviside
+        or Piecewise at a kink): zero away from the kink, as automatic differentiation
+        has it, and numpy cannot evaluate them."""
+        return self.sp.diff(expr, v).replace(self.sp.DiracDelta, lambda *args: self.sp.S.Zero)
+
     def hessian(self) -> Callable[..., Any]:
         """The Hessian as a function returning rows, compiled on first use."""
         if self._hessian is None:
-            rows = [[self.sp.diff(g, v) for v in self.variables] for g in self.grads]
+            rows = [[self.derivative(g, v) for v in self.variables] for g in self.grads]
             self._hessian = self.sp.lambdify([self.variables], rows, modules="numpy", cse=True)
         return self._hessian
 

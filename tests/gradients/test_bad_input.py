@@ -116,7 +116,9 @@ def test_fun_must_be_callable() -> None:
 
 
 def test_unknown_method_lists_the_valid_ones() -> None:
-    with pytest.raises(ValueError, match="'forward', 'backward', 'central' or 'complex'"):
+    with pytest.raises(
+        ValueError, match="'forward', 'backward', 'central', 'complex' or 'richardson'"
+    ):
         FiniteDifference(square_norm, method="fwd")  # type: ignore[arg-type]
 
 

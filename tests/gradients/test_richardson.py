@@ -12,6 +12,8 @@ from scipy.optimize import rosen, rosen_der
 from gradopt import FiniteDifference
 from gradopt.exceptions import MissingCapabilityError
 from gradopt.gradients._schemes import SCHEMES
+from tests.problems import PROBLEMS
+from tests.problems import Problem as SharedProblem
 
 EPS = float(np.finfo(np.float64).eps)
 RNG = np.random.default_rng(0)
@@ -163,3 +165,9 @@ def test_explicit_step_is_the_largest_step_of_the_sequence() -> None:
 def test_methods_without_error_estimate_say_so() -> None:
     with pytest.raises(MissingCapabilityError, match="richardson"):
         FiniteDifference(rosen, method="central").grad_and_error(np.ones(3))
+
+
+@pytest.mark.parametrize("prob", PROBLEMS, ids=[p.name for p in PROBLEMS])
+def test_error_estimate_covers_the_shared_problems(prob: SharedProblem) -> None:
+    g, err = FiniteDifference(prob.fun, method="richardson").grad_and_error(prob.x)
+    assert np.all(err >= np.abs(g - prob.grad(prob.x)))

@@ -122,3 +122,10 @@ def test_equal_expressions_share_the_compiled_functions() -> None:
     assert a._compiled is b._compiled  # differentiated once
     a.grad(np.ones(6))
     assert (a.nfev, a.ngev) == (1, 1) and (b.nfev, b.ngev) == (0, 0)  # counts are not shared
+
+
+def test_kinks_have_the_hessian_away_from_the_kink() -> None:
+    # d/dx sign(x) is 2 DiracDelta(x): dropped, as automatic differentiation has it.
+    p = Symbolic("Abs(x)**3 + Abs(y) + Piecewise((y**2, y > 1), (0, True))", ["x", "y"])
+    np.testing.assert_allclose(p.grad([-2.0, 3.0]), [-12.0, 7.0])
+    np.testing.assert_allclose(p.hessp([-2.0, 3.0], [1.0, 1.0]), [12.0, 2.0])
