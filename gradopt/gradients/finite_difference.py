@@ -125,7 +125,9 @@ class FiniteDifference(BaseProvider):
         """Return the gradient and an estimate of its absolute error per component.
 
         Only ``method="richardson"`` estimates its error. The estimate is cached with the
-        gradient, so ``grad(x)`` then ``grad_and_error(x)`` costs one gradient.
+        gradient, so ``grad(x)`` then ``grad_and_error(x)`` costs one gradient. It assumes
+        f is computed to a few units in the last place; noisier functions (inner solvers,
+        simulations) get an estimate that is too small.
         """
         if not hasattr(self.scheme, "combine_with_error"):
             raise MissingCapabilityError(
