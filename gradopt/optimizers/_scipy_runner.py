@@ -114,10 +114,14 @@ class _Iterates:
             return self.guard.value_and_grad(x)
         return self.guard.value(x), None
 
-    def __call__(self, intermediate_result: Any) -> None:
-        # TNC and COBYLA pass x itself; the other methods an OptimizeResult.
-        res = intermediate_result
-        x = np.array(res.x if isinstance(res, OptimizeResult) else res, dtype=np.float64)
+    def __call__(self, intermediate_result: OptimizeResult) -> None:
+        """The callback for methods that pass an ``OptimizeResult``."""
+        self.of_x(intermediate_result.x)
+
+    def of_x(self, x: FloatArray) -> None:
+        """The callback for methods that pass ``x`` (TNC, COBYLA, COBYQA). scipy then
+        also puts back variables that bounds fix, which it removes for TNC."""
+        x = np.array(x, dtype=np.float64)
         self.nit += 1
         self.x, (self.fun, self.jac) = x, self._evaluate(x)
         self.guard.iteration = self.nit + 1
@@ -156,7 +160,7 @@ def run_scipy(
                 bounds=bounds,
                 tol=tol,
                 options=opts,
-                callback=track,
+                callback=track.of_x if method.callback_gets_x else track,
                 **_derivatives(method, guard),
             )
         except Abort as stop:
@@ -179,10 +183,7 @@ def _translate(
     res: OptimizeResult, method: ScipyMethod, track: _Iterates, guard: EvaluationGuard
 ) -> OptimizeResult:
     x = np.asarray(res.x, dtype=np.float64)
-    jac = res.get("jac") if method.uses_gradient else None
-    if jac is None:
-        known = guard.recall(x)
-        jac = None if known is None else known[1]
+    jac = _gradient_at(res, x, guard) if method.uses_gradient else None
     if res.success:
         status = Status.SUCCESS
     elif res.status in method.limit_statuses:
@@ -194,10 +195,23 @@ def _translate(
         status,
         x,
         float(res.fun),
-        None if jac is None else np.asarray(jac, dtype=np.float64).reshape(-1),
+        jac,
         int(res.get("nit", track.nit)),
         guard.counts(),
         f"scipy {method.name} says {str(res.message)!r} (its status {res.status})",
         method=method.name,
         **extra,
     )
+
+
+def _gradient_at(res: OptimizeResult, x: FloatArray, guard: EvaluationGuard) -> FloatArray | None:
+    """The gradient at the solution: remembered, else scipy's (``grad`` for trust-constr,
+    whose ``jac`` holds the constraints' Jacobians)."""
+    known = guard.recall(x)
+    if known is not None and known[1] is not None:
+        return known[1]
+    for key in ("grad", "jac"):
+        value = res.get(key)
+        if isinstance(value, np.ndarray) and value.shape == x.shape:
+            return np.asarray(value, dtype=np.float64)
+    return None

@@ -221,3 +221,18 @@ def test_iteration_limits_are_reported_as_max_iter(key: str) -> None:
     assert not res.success
     assert res.status == Status.MAX_ITER.value, res.message
     assert np.all(np.isfinite(res.x))
+
+
+@pytest.mark.parametrize("key", sorted(k for k, m in SCIPY_METHODS.items() if m.bounds))
+def test_bounds_fixing_a_variable(key: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """scipy removes fixed variables for some methods (and then calls callbacks with the
+    reduced x); gradopt's iterate tracking and gradient must still be the full ones."""
+    method = SCIPY_METHODS[key]
+    bounds = [(-2.0, 2.0), (1.0, 1.0), (-2.0, 2.0)]
+    res = minimize(Analytic(rosen, rosen_der), [-1.2, 1.0, 0.5], method.name, bounds=bounds)
+    assert res.success, res.message
+    assert res.x.shape == (3,) and res.x[1] == pytest.approx(1.0, abs=1e-6)  # interior point
+    assert res.fun == pytest.approx(rosen(res.x))
+    if method.uses_gradient:
+        np.testing.assert_allclose(res.jac, rosen_der(res.x))
+    assert capsys.readouterr().out == ""
