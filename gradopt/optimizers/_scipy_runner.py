@@ -55,22 +55,36 @@ def _check_capability(method: ScipyMethod, guard: EvaluationGuard) -> None:
         )
 
 
-def _check_bounds(method: ScipyMethod, bounds: Any, n: int) -> Any:
+def _check_bounds(method: ScipyMethod, bounds: Any, x0: FloatArray) -> Any:
+    """Check `bounds` against `x0` (one pair per coordinate, low <= x0 <= high)."""
     if bounds is None:
         return None
     if not method.bounds:
         raise InvalidInputError(f"method {method.name!r} does not accept bounds.")
+    n = x0.size
     if isinstance(bounds, scipy.optimize.Bounds):
-        sizes = {np.size(bounds.lb), np.size(bounds.ub)}
-        if not sizes <= {1, n}:
-            raise InvalidInputError(f"bounds must cover the {n} coordinates of x0; got {bounds}.")
-        return bounds
-    pairs = list(bounds)
-    if len(pairs) != n:
+        low, high = bounds.lb, bounds.ub
+    else:
+        pairs = list(bounds)
+        if len(pairs) != n or any(np.size(pair) != 2 for pair in pairs):
+            raise InvalidInputError(
+                f"bounds must hold one (low, high) pair per coordinate of x0 ({n}); "
+                f"got {len(pairs)} entries."
+            )
+        low = [-np.inf if lo is None else lo for lo, _ in pairs]
+        high = [np.inf if hi is None else hi for _, hi in pairs]
+    try:
+        lb, ub = (np.broadcast_to(np.asarray(b, dtype=np.float64), (n,)) for b in (low, high))
+    except ValueError as exc:
+        raise InvalidInputError(f"bounds must cover the {n} coordinates of x0: {exc}") from None
+    bad = np.flatnonzero((x0 < lb) | (x0 > ub) | (lb > ub))
+    if bad.size:
+        i = int(bad[0])
         raise InvalidInputError(
-            f"bounds must hold one (low, high) pair per coordinate of x0 ({n}); got {len(pairs)}."
+            f"x0[{i}] = {x0[i]} is not within its bounds [{lb[i]}, {ub[i]}]; scipy's methods "
+            "disagree on whether to clip it, so start inside (e.g. np.clip(x0, low, high))."
         )
-    return pairs
+    return bounds
 
 
 def _dense_hessian(guard: EvaluationGuard) -> Callable[[FloatArray], FloatArray]:
@@ -142,7 +156,7 @@ def run_scipy(
 ) -> OptimizeResult:
     """Minimize with scipy's `method`; see :func:`gradopt.minimize`."""
     opts = check_options(method, options)
-    bounds = _check_bounds(method, bounds, x0.size)
+    bounds = _check_bounds(method, bounds, x0)
     guard = EvaluationGuard(provider)
     _check_capability(method, guard)
     monitor = Monitor(callback, progress, total=opts.get("maxiter"))

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
+import numpy as np
 from scipy.optimize import OptimizeResult
 
 from gradopt._typing import ArrayLike, FloatArray, as_point
@@ -131,6 +133,10 @@ def minimize(
         raise InvalidInputError(
             f"unknown method {method!r}; valid methods: {', '.join(available_methods())}."
         )
+    if tol is not None and not (
+        isinstance(tol, int | float | np.floating) and math.isfinite(tol) and tol > 0
+    ):
+        raise InvalidInputError(f"tol must be a positive number or None; got {tol!r}.")
     _, run = _RUNNERS[method.lower()]
     return run(
         provider,

@@ -159,6 +159,12 @@ def test_bounds_are_passed_and_checked() -> None:
     assert res.success and res.x[0] == pytest.approx(0.5)
     with pytest.raises(InvalidInputError, match="one \\(low, high\\) pair per coordinate"):
         minimize(provider, [-1.2, 1.0], "L-BFGS-B", bounds=[(-2, 2)])
+    with pytest.raises(InvalidInputError, match=r"x0\[0\] = -1.2 is not within its bounds"):
+        minimize(provider, [-1.2, 1.0], "L-BFGS-B", bounds=[(-1, 2), (-2, 2)])
+    with pytest.raises(InvalidInputError, match=r"x0\[1\] = 1.0 is not within its bounds"):
+        minimize(provider, [-1.2, 1.0], "TNC", bounds=scipy.optimize.Bounds([-2, 2], [2, 3]))
+    res = minimize(provider, [-1.2, 1.0], "TNC", bounds=[(None, 0.5), (None, None)])
+    assert res.success and res.x[0] == pytest.approx(0.5)
     with pytest.raises(InvalidInputError, match="'BFGS' does not accept bounds"):
         minimize(provider, [-1.2, 1.0], "BFGS", bounds=[(-2, 2), (-2, 2)])
 
@@ -205,6 +211,12 @@ def test_x0_is_validated() -> None:
         minimize(Analytic(rosen, rosen_der), [np.nan, 1.0])
     with pytest.raises(InvalidInputError, match="x0 must be a scalar or a 1-D array"):
         minimize(Analytic(rosen, rosen_der), np.zeros((2, 2)))
+
+
+@pytest.mark.parametrize("tol", [0.0, -1e-3, np.nan, "1e-3"])
+def test_tol_is_validated(tol: object) -> None:
+    with pytest.raises(InvalidInputError, match="tol must be a positive number"):
+        minimize(Analytic(rosen, rosen_der), [0.0, 0.0], tol=tol)  # type: ignore[arg-type]
 
 
 def test_scalar_x0() -> None:
