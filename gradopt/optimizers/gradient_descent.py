@@ -163,9 +163,9 @@ def run_gradient_descent(
         raise InvalidInputError(
             "gradient descent does not accept bounds; use method='L-BFGS-B' or 'TNC'."
         )
+    if tol is not None and (options is None or isinstance(options, Mapping)):
+        options = {"gtol": tol, **(options or {})}  # as scipy: an explicit gtol option wins
     opts = parse_options(GradientDescentOptions, options, _WHAT)
-    if tol is not None:
-        opts = parse_options(GradientDescentOptions, {**opts.model_dump(), "gtol": tol}, _WHAT)
     monitor = Monitor(callback, progress, total=opts.max_iter)
     try:
         return descend(EvaluationGuard(provider, remember=False), x0, opts, monitor)
