@@ -95,7 +95,7 @@ class EvaluationGuard:
         self._check_point(x)
         hv = np.asarray(self._hessp(x, v), dtype=np.float64).reshape(-1)
         if not np.all(np.isfinite(hv)):
-            raise Abort(Status.NON_FINITE, self._where("a Hessian-vector product"))
+            raise Abort(Status.NON_FINITE, self._where("a Hessian-vector product is not finite"))
         return hv
 
     @property

@@ -36,7 +36,8 @@ class _State:
         self.x, self.f, self.g = x, f, g
         self.velocity = np.zeros_like(x)
         self.t = opts.learning_rate  # last accepted step length
-        self.move: tuple[FloatArray, FloatArray] | None = None  # (s, y) of the last step
+        self.stepped = False  # whether a step was taken
+        self.move: tuple[FloatArray, FloatArray] | None = None  # (s, y), for Barzilai-Borwein
         self.fun_history = [f]
         self.gnorm_history = [float(np.linalg.norm(g))]
 
@@ -52,11 +53,9 @@ def _direction(state: _State, opts: GradientDescentOptions) -> FloatArray:
 
 
 def _first_trial(state: _State, opts: GradientDescentOptions) -> float:
-    if opts.initial_step == "constant":
+    if opts.initial_step == "constant" or not state.stepped:
         return opts.learning_rate
-    if state.move is None:
-        return state.t
-    if opts.initial_step == "bb":
+    if opts.initial_step == "bb" and state.move is not None:
         s, y = state.move
         sy = float(s @ y)
         if sy > 0:
@@ -126,7 +125,9 @@ def descend(
         x_new, f_new, g_new = stepped
         nit += 1
         f_old = state.f
-        state.move = (x_new - state.x, g_new - state.g)
+        state.stepped = True
+        if opts.line_search == "armijo" and opts.initial_step == "bb":
+            state.move = (x_new - state.x, g_new - state.g)
         state.x, state.f, state.g = x_new, f_new, g_new
         if opts.history:
             state.fun_history.append(f_new)

@@ -66,6 +66,15 @@ def test_every_method_stops_cleanly_at_nan(method: str) -> None:
     assert np.isfinite(res.fun) and res.fun == pytest.approx(cliff(res.x))
 
 
+@pytest.mark.parametrize("method", ["Newton-CG", "trust-ncg", "trust-exact"])
+def test_non_finite_hessian_vector_product(method: str) -> None:
+    provider = Analytic(cliff, cliff_grad, hessp=lambda x, v: np.full_like(v, np.nan))
+    res = minimize(provider, [0.0, 0.0], method)
+    assert res.status == Status.NON_FINITE.value
+    assert "a Hessian-vector product is not finite at iteration 1" in res.message
+    np.testing.assert_array_equal(res.x, [0.0, 0.0])
+
+
 class _Failing(BaseProvider):
     """A provider whose finite difference meets a NaN once x[0] passes 2."""
 
