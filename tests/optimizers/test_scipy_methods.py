@@ -248,3 +248,36 @@ def test_bounds_fixing_a_variable(key: str, capsys: pytest.CaptureFixture[str]) 
     if method.uses_gradient:
         np.testing.assert_allclose(res.jac, rosen_der(res.x))
     assert capsys.readouterr().out == ""
+
+
+class _Minimal:
+    """The smallest GradientProvider: no BaseProvider, no nhev, no hessp."""
+
+    def __init__(self) -> None:
+        self.nfev = self.ngev = 0
+
+    def value(self, x: np.ndarray) -> float:
+        self.nfev += 1
+        return float(rosen(np.asarray(x)))
+
+    def grad(self, x: np.ndarray) -> np.ndarray:
+        self.ngev += 1
+        return rosen_der(np.asarray(x))
+
+    def value_and_grad(self, x: np.ndarray) -> tuple[float, np.ndarray]:
+        return self.value(x), self.grad(x)
+
+    def reset_counts(self) -> None:
+        self.nfev = self.ngev = 0
+
+
+@pytest.mark.parametrize("method", ["L-BFGS-B", "gradient-descent", "Newton-CG"])
+def test_any_object_following_the_protocol_works(method: str) -> None:
+    provider = _Minimal()
+    res = minimize(provider, [-1.2, 1.0], method, options={"maxiter": 10**4}
+                   if method != "gradient-descent" else {"max_iter": 10**5})  # fmt: skip
+    assert res.success, res.message
+    assert np.linalg.norm(res.x - 1.0) < 1e-3
+    assert (res.nfev, res.njev, res.nhev) == (provider.nfev, provider.ngev, 0)
+    with pytest.raises(MissingCapabilityError):
+        minimize(provider, [-1.2, 1.0], "trust-krylov")
