@@ -84,8 +84,15 @@ def bench_problem(
                 repeat,
             )
             err = error_of(problem, res.x)
-            row(method, name, str(res.success), res.nit, res.nfev, f"{1e3 * seconds:.1f}",
-                f"{err:.1e}")  # fmt: skip
+            row(
+                method,
+                name,
+                str(res.success),
+                res.nit,
+                res.nfev,
+                f"{1e3 * seconds:.1f}",
+                f"{err:.1e}",
+            )
 
 
 def textbook(
@@ -111,8 +118,15 @@ def bench_descent_vs_textbook(problem: Problem, repeat: int) -> None:
     t_anchor, (k, _) = best_time(lambda: textbook(problem, 1e-3, 1e-4), repeat)
     row("textbook loop", "analytic", "True", k, 0, f"{1e3 * t_anchor:.1f}", "1.00")
     t_with_f, _ = best_time(lambda: textbook(problem, 1e-3, 1e-4, with_f=True), repeat)
-    row("textbook + f", "analytic", "True", k, k + 1, f"{1e3 * t_with_f:.1f}",
-        f"{t_with_f / t_anchor:.3g}")  # fmt: skip
+    row(
+        "textbook + f",
+        "analytic",
+        "True",
+        k,
+        k + 1,
+        f"{1e3 * t_with_f:.1f}",
+        f"{t_with_f / t_anchor:.3g}",
+    )
     fixed = {"line_search": "none", "learning_rate": 1e-3, "gtol": 1e-4, "max_iter": 10**5}
     variants = [
         ("fixed 1e-3", fixed),
@@ -129,8 +143,15 @@ def bench_descent_vs_textbook(problem: Problem, repeat: int) -> None:
                 ),
                 repeat,
             )
-            row(label, name, str(res.success), res.nit, res.nfev, f"{1e3 * seconds:.1f}",
-                f"{seconds / t_anchor:.3g}")  # fmt: skip
+            row(
+                label,
+                name,
+                str(res.success),
+                res.nit,
+                res.nfev,
+                f"{1e3 * seconds:.1f}",
+                f"{seconds / t_anchor:.3g}",
+            )
 
 
 def main() -> None:

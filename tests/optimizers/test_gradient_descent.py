@@ -144,9 +144,12 @@ def test_bounds_are_rejected() -> None:
 def test_scipy_custom_method_with_jac_callable() -> None:
     problem = quadratic()
     res = scipy.optimize.minimize(
-        problem.fun, problem.x0, jac=problem.grad, method=gradient_descent,
+        problem.fun,
+        problem.x0,
+        jac=problem.grad,
+        method=gradient_descent,
         options={"gtol": 1e-8, "momentum": 0.5},
-    )  # fmt: skip
+    )
     assert isinstance(res, OptimizeResult) and res.success
     assert res.x == pytest.approx(problem.x_star, abs=1e-7)
 
@@ -188,8 +191,11 @@ def test_scipy_custom_method_rejects_misspelt_options_and_bounds() -> None:
     problem = quadratic()
     with pytest.raises(InvalidInputError, match="unknown option 'gtoll'"):
         scipy.optimize.minimize(
-            problem.fun, problem.x0, jac=problem.grad, method=gradient_descent,
+            problem.fun,
+            problem.x0,
+            jac=problem.grad,
+            method=gradient_descent,
             options={"gtoll": 1e-3},
-        )  # fmt: skip
+        )
     with pytest.raises(InvalidInputError, match="does not use bounds"):
         gradient_descent(problem.fun, problem.x0, jac=problem.grad, bounds=[(0, 1)] * 6)

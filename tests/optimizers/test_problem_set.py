@@ -18,9 +18,10 @@ PROBLEMS = {
     "rosenbrock2": lambda: rosenbrock(2),
 }
 GRADIENT_METHODS = [
-    m for m in available_methods() if SCIPY_METHODS.get(m.lower()) is None
-    or SCIPY_METHODS[m.lower()].uses_gradient
-]  # fmt: skip
+    m
+    for m in available_methods()
+    if SCIPY_METHODS.get(m.lower()) is None or SCIPY_METHODS[m.lower()].uses_gradient
+]
 
 
 @pytest.mark.parametrize("problem_name", sorted(PROBLEMS))

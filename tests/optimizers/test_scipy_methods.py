@@ -274,8 +274,8 @@ class _Minimal:
 @pytest.mark.parametrize("method", ["L-BFGS-B", "gradient-descent", "Newton-CG"])
 def test_any_object_following_the_protocol_works(method: str) -> None:
     provider = _Minimal()
-    res = minimize(provider, [-1.2, 1.0], method, options={"maxiter": 10**4}
-                   if method != "gradient-descent" else {"max_iter": 10**5})  # fmt: skip
+    options = {"max_iter": 10**5} if method == "gradient-descent" else {"maxiter": 10**4}
+    res = minimize(provider, [-1.2, 1.0], method, options=options)
     assert res.success, res.message
     assert np.linalg.norm(res.x - 1.0) < 1e-3
     assert (res.nfev, res.njev, res.nhev) == (provider.nfev, provider.ngev, 0)
