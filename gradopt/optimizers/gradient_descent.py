@@ -1,6 +1,6 @@
 """Gradient descent: fixed step or Armijo backtracking, with optional (Nesterov) momentum.
 
-One loop, :func:`descend`, serves both entry points: ``gradopt.minimize(provider, x0,
+One loop, :func:`_descend`, serves both entry points: ``gradopt.minimize(provider, x0,
 method="gradient-descent")`` and ``scipy.optimize.minimize(fun, x0, jac=...,
 method=gradient_descent)`` (scipy's custom-method protocol). It is the classic
 ``while norm(g) > gtol: x -= learning_rate * g`` made safe: a finite iteration limit, a
@@ -24,7 +24,7 @@ from gradopt.optimizers._monitor import Monitor
 from gradopt.optimizers._results import Status, make_result
 from gradopt.optimizers.options import GradientDescentOptions, parse_options
 
-__all__ = ["descend", "gradient_descent", "run_gradient_descent"]
+__all__ = ["gradient_descent", "run_gradient_descent"]
 
 _WHAT = "gradient descent"
 
@@ -94,7 +94,7 @@ def _step(
     return found.x, found.f, found.g
 
 
-def descend(
+def _descend(
     guard: EvaluationGuard, x0: FloatArray, opts: GradientDescentOptions, monitor: Monitor
 ) -> OptimizeResult:
     """The gradient-descent loop on an evaluation guard; reports through `monitor`."""
@@ -169,7 +169,7 @@ def run_gradient_descent(
     opts = parse_options(GradientDescentOptions, options, _WHAT)
     monitor = Monitor(callback, progress, total=opts.max_iter)
     try:
-        return descend(EvaluationGuard(provider, remember=False), x0, opts, monitor)
+        return _descend(EvaluationGuard(provider, remember=False), x0, opts, monitor)
     finally:
         monitor.close()
 
