@@ -1,6 +1,6 @@
 """Gradient descent: fixed step or Armijo backtracking, with optional (Nesterov) momentum.
 
-One loop, :func:`_descend`, serves both entry points: ``gradopt.minimize(provider, x0,
+One loop, ``_descend``, serves both entry points: ``gradopt.minimize(provider, x0,
 method="gradient-descent")`` and ``scipy.optimize.minimize(fun, x0, jac=...,
 method=gradient_descent)`` (scipy's custom-method protocol). It is the classic
 ``while norm(g) > gtol: x -= learning_rate * g`` made safe: a finite iteration limit, a
