@@ -165,7 +165,7 @@ def run_scipy(
             track = _Iterates(guard, monitor, x0, method.uses_gradient)
         except Abort as stop:
             return make_result(
-                stop.status, x0, np.nan, None, 0, guard.counts(), stop.detail, method=method.name
+                stop.status, x0, stop.fun, None, 0, guard.counts(), stop.detail, method=method.name
             )
         try:
             res = scipy.optimize.minimize(

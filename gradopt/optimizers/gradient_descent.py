@@ -101,7 +101,7 @@ def _descend(
     try:
         f, g = guard.value_and_grad(x0)
     except Abort as stop:
-        return make_result(stop.status, x0, np.nan, None, 0, guard.counts(), stop.detail)
+        return make_result(stop.status, x0, stop.fun, None, 0, guard.counts(), stop.detail)
     state = _State(x0.copy(), f, g, opts)
     nit, detail = 0, ""
     while True:
