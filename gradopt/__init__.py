@@ -15,6 +15,7 @@ from gradopt.gradients import (
     SupportsHessp,
     Symbolic,
 )
+from gradopt.optimizers import Status, minimize
 
 __version__ = "0.1.0.dev0"
 
@@ -25,8 +26,10 @@ __all__ = [
     "FiniteDifference",
     "GradientProvider",
     "GradoptError",
+    "Status",
     "SupportsHessp",
     "Symbolic",
     "__version__",
     "check_gradient",
+    "minimize",
 ]

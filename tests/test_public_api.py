@@ -16,10 +16,12 @@ PUBLIC = [
     "FiniteDifference",
     "GradientProvider",
     "GradoptError",
+    "Status",
     "SupportsHessp",
     "Symbolic",
     "__version__",
     "check_gradient",
+    "minimize",
 ]
 
 
