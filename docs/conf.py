@@ -33,6 +33,7 @@ numpydoc_validation_checks: set[str] = set()
 # offline): a third-party target that cannot resolve goes into nitpick_ignore.
 nitpicky = True
 nitpick_ignore: list[tuple[str, str]] = []
+nitpick_ignore_regex = [(r"py:.*", r"scipy\..*")]
 
 exclude_patterns = ["_build"]
 html_theme = "alabaster"

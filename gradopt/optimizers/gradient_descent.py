@@ -239,7 +239,7 @@ def gradient_descent(
     Returns
     -------
     OptimizeResult
-        With gradopt's status (:class:`~gradopt.optimizers.Status`).
+        With gradopt's status (:class:`~gradopt.Status`).
 
     Examples
     --------

@@ -47,7 +47,7 @@ _RUNNERS: dict[str, tuple[str, _Runner]] = {
 
 
 def available_methods() -> list[str]:
-    """The names :func:`minimize` accepts (case-insensitive).
+    """The names :func:`gradopt.minimize` accepts (case-insensitive).
 
     Examples
     --------
@@ -103,7 +103,7 @@ def minimize(
     -------
     scipy.optimize.OptimizeResult
         ``x, fun, jac, nit, nfev, njev, nhev, success, status, message, method``. `status`
-        is a :class:`~gradopt.optimizers.Status` value; the counts are the provider's calls
+        is a :class:`~gradopt.Status` value; the counts are the provider's calls
         made during this run, finite-difference evaluations included. A NaN or infinity
         stops the run with ``success=False``, status ``NON_FINITE`` and the last finite
         iterate.
