@@ -6,6 +6,7 @@ interface, :class:`GradientProvider`, which every optimizer accepts.
 
 from typing import Any
 
+from gradopt.checking import check_gradient
 from gradopt.exceptions import GradoptError
 from gradopt.gradients import (
     Analytic,
@@ -14,6 +15,7 @@ from gradopt.gradients import (
     FiniteDifference,
     GradientProvider,
     SupportsHessp,
+    Symbolic,
 )
 from gradopt.optimizers import Status, minimize
 
@@ -28,12 +30,15 @@ __all__ = [
     "GradoptError",
     "Status",
     "SupportsHessp",
+    "Symbolic",
     "__version__",
-    "linear_model",
+    "check_gradient",
     "minimize",
 ]
 
-_LAZY_SUBMODULES = {"linear_model"}  # they import scikit-learn: only on first use
+# Subpackages that import scikit-learn: ``gradopt.linear_model`` works after a plain
+# ``import gradopt`` but costs nothing until first used.
+_LAZY_SUBMODULES = {"linear_model"}
 
 
 def __getattr__(name: str) -> Any:

@@ -25,6 +25,20 @@ def as_point(x: ArrayLike, name: str = "x") -> FloatArray:
         If `x` is not real and numeric, has more than one dimension, is empty, or holds
         NaN or infinity.
     """
+    if type(x) is np.ndarray and x.dtype == np.float64 and x.ndim == 1 and x.size:
+        point: FloatArray = x.copy()  # fast path: what optimizers pass, call after call
+    else:
+        point = _as_float_vector(x, name)
+    if not np.isfinite(point).all():  # the method: half the cost of np.all(...)
+        bad = np.flatnonzero(~np.isfinite(point))
+        raise InvalidInputError(
+            f"{name} must be finite; it holds {point[bad[0]]} at index {bad[0]}"
+            + (f" (and {bad.size - 1} more non-finite entries)." if bad.size > 1 else ".")
+        )
+    return point
+
+
+def _as_float_vector(x: ArrayLike, name: str) -> FloatArray:
     arr = np.asarray(x)
     if arr.dtype.kind not in "biuf":
         raise InvalidInputError(
@@ -38,14 +52,7 @@ def as_point(x: ArrayLike, name: str = "x") -> FloatArray:
         )
     if arr.size == 0:
         raise InvalidInputError(f"{name} must not be empty.")
-    point = np.array(arr, dtype=np.float64, copy=True).reshape(-1)
-    if not np.all(np.isfinite(point)):
-        bad = np.flatnonzero(~np.isfinite(point))
-        raise InvalidInputError(
-            f"{name} must be finite; it holds {point[bad[0]]} at index {bad[0]}"
-            + (f" (and {bad.size - 1} more non-finite entries)." if bad.size > 1 else ".")
-        )
-    return point
+    return np.array(arr, dtype=np.float64, copy=True).reshape(-1)
 
 
 def as_scalar_value(value: Any, what: str = "the function") -> float:

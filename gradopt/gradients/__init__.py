@@ -1,9 +1,10 @@
-"""Gradient providers: one interface, three ways to get a derivative."""
+"""Gradient providers: one interface, several ways to get a derivative."""
 
 from gradopt.gradients._base import BaseProvider, GradientProvider, SupportsHessp, hessp_of
 from gradopt.gradients.analytic import Analytic
 from gradopt.gradients.autograd import Autograd
 from gradopt.gradients.finite_difference import FiniteDifference
+from gradopt.gradients.symbolic import Symbolic
 
 __all__ = [
     "Analytic",
@@ -12,5 +13,6 @@ __all__ = [
     "FiniteDifference",
     "GradientProvider",
     "SupportsHessp",
+    "Symbolic",
     "hessp_of",
 ]

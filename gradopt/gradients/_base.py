@@ -31,18 +31,24 @@ class GradientProvider(Protocol):
     """
 
     @property
-    def nfev(self) -> int: ...
+    def nfev(self) -> int:
+        """Calls of the user's function so far (every call, as scipy counts)."""
 
     @property
-    def ngev(self) -> int: ...
+    def ngev(self) -> int:
+        """Gradients computed so far."""
 
-    def value(self, x: ArrayLike) -> float: ...
+    def value(self, x: ArrayLike) -> float:
+        """``fun(x)`` as a float."""
 
-    def grad(self, x: ArrayLike) -> FloatArray: ...
+    def grad(self, x: ArrayLike) -> FloatArray:
+        """The gradient at `x`, a float64 array shaped like `x`."""
 
-    def value_and_grad(self, x: ArrayLike) -> tuple[float, FloatArray]: ...
+    def value_and_grad(self, x: ArrayLike) -> tuple[float, FloatArray]:
+        """``(value(x), grad(x))``, sharing the work the two have in common."""
 
-    def reset_counts(self) -> None: ...
+    def reset_counts(self) -> None:
+        """Set the counters to zero."""
 
 
 @runtime_checkable
@@ -50,9 +56,11 @@ class SupportsHessp(Protocol):
     """A provider that can multiply the Hessian at ``x`` by a vector ``v``."""
 
     @property
-    def has_hessp(self) -> bool: ...
+    def has_hessp(self) -> bool:
+        """Whether :meth:`hessp` is available (a provider may offer it conditionally)."""
 
-    def hessp(self, x: ArrayLike, v: ArrayLike) -> FloatArray: ...
+    def hessp(self, x: ArrayLike, v: ArrayLike) -> FloatArray:
+        """The Hessian at `x` times the vector `v`, shaped like `x`."""
 
 
 def hessp_of(provider: object) -> Callable[[ArrayLike, ArrayLike], FloatArray] | None:
@@ -65,7 +73,7 @@ def hessp_of(provider: object) -> Callable[[ArrayLike, ArrayLike], FloatArray] |
 class BaseProvider(ABC):
     """Counting, caching and validation shared by every provider.
 
-    Subclasses implement :meth:`_compute_grad`, and may override :meth:`_compute_value`.
+    Subclasses implement ``_compute_grad``, and may override ``_compute_value``.
     Internally points are 1-D float64 arrays; a scalar ``x`` is handed to the user's
     function as a 0-d array and its gradient returned as a 0-d array.
 
@@ -138,8 +146,11 @@ class BaseProvider(ABC):
         return as_scalar_value(self.fun(self._user_shaped(x)))
 
     def _user_shaped(self, x: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
-        """View of a 1-D internal point in the shape the user passed (0-d for scalars)."""
-        return x.reshape(self._shape)
+        """A 1-D internal point as a fresh array in the shape the user passed (0-d for
+        scalars). A copy, as scipy makes, because f may write into its argument and the
+        cached point must survive that."""
+        fresh: np.ndarray[Any, Any] = x.reshape(self._shape).copy()
+        return fresh
 
     def _count(self, nfev: int) -> None:
         self.nfev += nfev
@@ -150,7 +161,7 @@ class BaseProvider(ABC):
         point = as_point(x)
         self._shape = () if np.ndim(x) == 0 else point.shape
         cached = self._x
-        if cached is None or cached.shape != point.shape or not np.array_equal(cached, point):
+        if cached is None or not _same_point(cached, point):
             self._x, self._f, self._g = point, None, None
         return point
 
@@ -163,3 +174,17 @@ class BaseProvider(ABC):
         self._g = g
         if f is not None and self._f is None:
             self._f = float(f)
+
+
+def _same_point(a: FloatArray, b: FloatArray) -> bool:
+    """Whether two points are bitwise equal (f may tell -0.0 from 0.0; no NaN gets here).
+
+    Comparing bytes is the fastest below ~10^4 entries (0.1 µs at d = 100, against 1.3 µs
+    for ``np.array_equal``); above, its copies cost more than an elementwise comparison
+    (0.6 ms against 18 µs at d = 10^5).
+    """
+    if a.shape != b.shape:
+        return False
+    if a.size <= 8192:
+        return a.tobytes() == b.tobytes()
+    return bool(np.array_equal(a.view(np.uint64), b.view(np.uint64)))

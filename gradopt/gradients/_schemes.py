@@ -113,3 +113,8 @@ SCHEMES: dict[str, Scheme] = {
         Scheme("complex", 1e-20, offsets=(1.0,), weights=(1.0,), imaginary=True),
     )
 }
+
+# Richardson extrapolation is a Scheme subclass in its own module, which needs Scheme above.
+from gradopt.gradients._richardson import richardson_scheme  # noqa: E402
+
+SCHEMES["richardson"] = richardson_scheme()

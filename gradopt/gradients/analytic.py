@@ -15,6 +15,11 @@ __all__ = ["Analytic"]
 
 
 def _checked_vector(value: Any, shape: tuple[int, ...], what: str) -> FloatArray:
+    if value is None:  # np.asarray(None, float) would be a silent NaN
+        raise ObjectiveError(
+            f"{what} returned None; it must return an array of shape {shape} "
+            "(the shape of x). Is a return statement missing?"
+        )
     arr = np.asarray(value, dtype=np.float64)
     if arr.shape != shape and not (arr.size == 1 == int(np.prod(shape))):
         raise ObjectiveError(

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+import warnings
+from collections.abc import Callable
 from typing import Any
 
 import autograd
@@ -28,14 +28,17 @@ def _is_tracing_failure(exc: BaseException) -> bool:
     return "ArrayBox" in text or "setting an array element with a sequence" in text
 
 
-@contextmanager
-def _explained_trace_errors() -> Iterator[None]:
-    try:
-        yield
-    except (TypeError, ValueError) as exc:
-        if _is_tracing_failure(exc):
-            raise AutogradTraceError(f"{_ADVICE} (autograd said: {exc})") from exc
-        raise
+def _explain(exc: Exception, fun: Callable[..., Any], x: Any) -> None:
+    """Raise a clearer error for autograd's terse complaints about tracing ``fun`` at `x`.
+
+    Returns (so the caller re-raises `exc`) when `exc` is not one of them. A plain
+    ``try``/``except`` around each traced call costs nothing on success, unlike a
+    context manager (about 0.7 µs per call).
+    """
+    if _is_tracing_failure(exc):
+        raise AutogradTraceError(f"{_ADVICE} (autograd said: {exc})") from exc
+    if "scalar-output" in str(exc):
+        as_scalar_value(fun(x))  # names the shape (or dtype) that f returned
 
 
 class Autograd(BaseProvider):
@@ -66,12 +69,17 @@ class Autograd(BaseProvider):
         self._hvp = autograd.hessian_vector_product(fun)
         self._jvp = autograd.make_jvp(fun)
 
+    #: Always True: autograd derives the Hessian-vector product.
     has_hessp = True
 
     def _compute_grad(self, x: FloatArray, f0: float | None) -> tuple[float | None, FloatArray]:
         self.nfev += 1
-        with _explained_trace_errors():
-            value, grad = self._value_and_grad(self._user_shaped(x))
+        x_user = self._user_shaped(x)
+        try:
+            value, grad = self._value_and_grad(x_user)
+        except (TypeError, ValueError) as exc:
+            _explain(exc, self.fun, x_user)
+            raise
         return as_scalar_value(value), np.asarray(grad, dtype=np.float64)
 
     def hessp(self, x: ArrayLike, v: ArrayLike) -> FloatArray:
@@ -79,16 +87,27 @@ class Autograd(BaseProvider):
         point, vec, shape = self._pair(x, v)
         self.nfev += 1
         self.nhev += 1
-        with _explained_trace_errors():
-            hv = self._hvp(point.reshape(shape), vec.reshape(shape))
+        x_user = point.reshape(shape)
+        try:
+            with warnings.catch_warnings():
+                # The Hessian of a linear function is zero, rightly: not worth a warning.
+                warnings.filterwarnings("ignore", "Output seems independent of input")
+                hv = self._hvp(x_user, vec.reshape(shape))
+        except (TypeError, ValueError) as exc:
+            _explain(exc, self.fun, x_user)
+            raise
         return np.asarray(hv, dtype=np.float64).reshape(shape)
 
     def jvp(self, x: ArrayLike, v: ArrayLike) -> tuple[float, float]:
         """Forward mode: ``(f(x), grad(x) @ v)``, the directional derivative along `v`."""
         point, vec, shape = self._pair(x, v)
         self.nfev += 1
-        with _explained_trace_errors():
-            value, slope = self._jvp(point.reshape(shape))(vec.reshape(shape))
+        x_user = point.reshape(shape)
+        try:
+            value, slope = self._jvp(x_user)(vec.reshape(shape))
+        except (TypeError, ValueError) as exc:
+            _explain(exc, self.fun, x_user)
+            raise
         return as_scalar_value(value), as_scalar_value(slope, "the directional derivative")
 
     @staticmethod

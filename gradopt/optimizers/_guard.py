@@ -31,12 +31,17 @@ _REMEMBERED = 8  # line searches try a few points per iteration; the iterate is 
 
 
 class Abort(Exception):
-    """Internal: stop the run now with `status`; `detail` goes into the message."""
+    """Internal: stop the run now with `status`; `detail` goes into the message.
 
-    def __init__(self, status: Status, detail: str) -> None:
+    `fun` is f at the offending point when f itself was finite (the gradient was not),
+    NaN otherwise.
+    """
+
+    def __init__(self, status: Status, detail: str, fun: float = math.nan) -> None:
         super().__init__(detail)
         self.status = status
         self.detail = detail
+        self.fun = fun
 
 
 class EvaluationGuard:
@@ -72,7 +77,7 @@ class EvaluationGuard:
             raise Abort(Status.NON_FINITE, self._where(f"f = {f}"))
         if not np.isfinite(g).all():
             bad = int(np.flatnonzero(~np.isfinite(g))[0])
-            raise Abort(Status.NON_FINITE, self._where(f"gradient[{bad}] = {g[bad]}"))
+            raise Abort(Status.NON_FINITE, self._where(f"gradient[{bad}] = {g[bad]}"), f)
         self._remember(x, f, g)
         return f, g
 
@@ -95,7 +100,7 @@ class EvaluationGuard:
         self._check_point(x)
         hv = np.asarray(self._hessp(x, v), dtype=np.float64).reshape(-1)
         if not np.all(np.isfinite(hv)):
-            raise Abort(Status.NON_FINITE, self._where("a Hessian-vector product"))
+            raise Abort(Status.NON_FINITE, self._where("a Hessian-vector product is not finite"))
         return hv
 
     @property

@@ -46,6 +46,8 @@ class ScipyMethod:
     limit_statuses : tuple of int
         scipy's ``status`` codes (when not successful) meaning that an iteration or
         evaluation limit was reached; reported as :attr:`Status.MAX_ITER`.
+    callback_gets_x : bool
+        scipy calls this method's callback with ``x`` only, never an ``OptimizeResult``.
     forwards_to : str or None
         The module-qualified function receiving the solver's ``**kwargs`` (the trust-region
         family forwards its options to ``_minimize_trust_region``).
@@ -58,6 +60,7 @@ class ScipyMethod:
     solver: str
     limit_statuses: tuple[int, ...]
     forwards_to: str | None = None
+    callback_gets_x: bool = False
 
     @property
     def key(self) -> str:
@@ -78,7 +81,7 @@ _METHODS = (
     ScipyMethod("L-BFGS-B", True, _NONE, True, "_minimize_lbfgsb", (1,)),
     ScipyMethod("BFGS", True, _NONE, False, "_minimize_bfgs", (1,)),
     ScipyMethod("CG", True, _NONE, False, "_minimize_cg", (1,)),
-    ScipyMethod("TNC", True, _NONE, True, "_minimize_tnc", (3,)),
+    ScipyMethod("TNC", True, _NONE, True, "_minimize_tnc", (3,), callback_gets_x=True),
     ScipyMethod("SLSQP", True, _NONE, True, "_minimize_slsqp", (9,)),
     ScipyMethod("Newton-CG", True, _OPT, False, "_minimize_newtoncg", (1,)),
     ScipyMethod("trust-constr", True, _OPT, True, "_minimize_trustregion_constr", (0,)),
@@ -88,8 +91,8 @@ _METHODS = (
     ScipyMethod("trust-exact", True, _DENSE, False, "_minimize_trustregion_exact", (1,), _TRUST),
     ScipyMethod("Nelder-Mead", False, _NONE, True, "_minimize_neldermead", (1, 2)),
     ScipyMethod("Powell", False, _NONE, True, "_minimize_powell", (1, 2)),
-    ScipyMethod("COBYLA", False, _NONE, True, "_minimize_cobyla", (3,)),
-    ScipyMethod("COBYQA", False, _NONE, True, "_minimize_cobyqa", (6,)),
+    ScipyMethod("COBYLA", False, _NONE, True, "_minimize_cobyla", (3,), callback_gets_x=True),
+    ScipyMethod("COBYQA", False, _NONE, True, "_minimize_cobyqa", (6,), callback_gets_x=True),
 )
 
 SCIPY_METHODS: dict[str, ScipyMethod] = {m.key: m for m in _METHODS}

@@ -55,22 +55,36 @@ def _check_capability(method: ScipyMethod, guard: EvaluationGuard) -> None:
         )
 
 
-def _check_bounds(method: ScipyMethod, bounds: Any, n: int) -> Any:
+def _check_bounds(method: ScipyMethod, bounds: Any, x0: FloatArray) -> Any:
+    """Check `bounds` against `x0` (one pair per coordinate, low <= x0 <= high)."""
     if bounds is None:
         return None
     if not method.bounds:
         raise InvalidInputError(f"method {method.name!r} does not accept bounds.")
+    n = x0.size
     if isinstance(bounds, scipy.optimize.Bounds):
-        sizes = {np.size(bounds.lb), np.size(bounds.ub)}
-        if not sizes <= {1, n}:
-            raise InvalidInputError(f"bounds must cover the {n} coordinates of x0; got {bounds}.")
-        return bounds
-    pairs = list(bounds)
-    if len(pairs) != n:
+        low, high = bounds.lb, bounds.ub
+    else:
+        pairs = list(bounds)
+        if len(pairs) != n or any(np.size(pair) != 2 for pair in pairs):
+            raise InvalidInputError(
+                f"bounds must hold one (low, high) pair per coordinate of x0 ({n}); "
+                f"got {len(pairs)} entries."
+            )
+        low = [-np.inf if lo is None else lo for lo, _ in pairs]
+        high = [np.inf if hi is None else hi for _, hi in pairs]
+    try:
+        lb, ub = (np.broadcast_to(np.asarray(b, dtype=np.float64), (n,)) for b in (low, high))
+    except ValueError as exc:
+        raise InvalidInputError(f"bounds must cover the {n} coordinates of x0: {exc}") from None
+    bad = np.flatnonzero((x0 < lb) | (x0 > ub) | (lb > ub))
+    if bad.size:
+        i = int(bad[0])
         raise InvalidInputError(
-            f"bounds must hold one (low, high) pair per coordinate of x0 ({n}); got {len(pairs)}."
+            f"x0[{i}] = {x0[i]} is not within its bounds [{lb[i]}, {ub[i]}]; scipy's methods "
+            "disagree on whether to clip it, so start inside (e.g. np.clip(x0, low, high))."
         )
-    return pairs
+    return bounds
 
 
 def _dense_hessian(guard: EvaluationGuard) -> Callable[[FloatArray], FloatArray]:
@@ -114,10 +128,14 @@ class _Iterates:
             return self.guard.value_and_grad(x)
         return self.guard.value(x), None
 
-    def __call__(self, intermediate_result: Any) -> None:
-        # TNC and COBYLA pass x itself; the other methods an OptimizeResult.
-        res = intermediate_result
-        x = np.array(res.x if isinstance(res, OptimizeResult) else res, dtype=np.float64)
+    def __call__(self, intermediate_result: OptimizeResult) -> None:
+        """The callback for methods that pass an ``OptimizeResult``."""
+        self.of_x(intermediate_result.x)
+
+    def of_x(self, x: FloatArray) -> None:
+        """The callback for methods that pass ``x`` (TNC, COBYLA, COBYQA). scipy then
+        also puts back variables that bounds fix, which it removes for TNC."""
+        x = np.array(x, dtype=np.float64)
         self.nit += 1
         self.x, (self.fun, self.jac) = x, self._evaluate(x)
         self.guard.iteration = self.nit + 1
@@ -138,7 +156,7 @@ def run_scipy(
 ) -> OptimizeResult:
     """Minimize with scipy's `method`; see :func:`gradopt.minimize`."""
     opts = check_options(method, options)
-    bounds = _check_bounds(method, bounds, x0.size)
+    bounds = _check_bounds(method, bounds, x0)
     guard = EvaluationGuard(provider)
     _check_capability(method, guard)
     monitor = Monitor(callback, progress, total=opts.get("maxiter"))
@@ -147,7 +165,7 @@ def run_scipy(
             track = _Iterates(guard, monitor, x0, method.uses_gradient)
         except Abort as stop:
             return make_result(
-                stop.status, x0, np.nan, None, 0, guard.counts(), stop.detail, method=method.name
+                stop.status, x0, stop.fun, None, 0, guard.counts(), stop.detail, method=method.name
             )
         try:
             res = scipy.optimize.minimize(
@@ -156,7 +174,7 @@ def run_scipy(
                 bounds=bounds,
                 tol=tol,
                 options=opts,
-                callback=track,
+                callback=track.of_x if method.callback_gets_x else track,
                 **_derivatives(method, guard),
             )
         except Abort as stop:
@@ -179,10 +197,7 @@ def _translate(
     res: OptimizeResult, method: ScipyMethod, track: _Iterates, guard: EvaluationGuard
 ) -> OptimizeResult:
     x = np.asarray(res.x, dtype=np.float64)
-    jac = res.get("jac") if method.uses_gradient else None
-    if jac is None:
-        known = guard.recall(x)
-        jac = None if known is None else known[1]
+    jac = _gradient_at(res, x, guard) if method.uses_gradient else None
     if res.success:
         status = Status.SUCCESS
     elif res.status in method.limit_statuses:
@@ -194,10 +209,23 @@ def _translate(
         status,
         x,
         float(res.fun),
-        None if jac is None else np.asarray(jac, dtype=np.float64).reshape(-1),
+        jac,
         int(res.get("nit", track.nit)),
         guard.counts(),
         f"scipy {method.name} says {str(res.message)!r} (its status {res.status})",
         method=method.name,
         **extra,
     )
+
+
+def _gradient_at(res: OptimizeResult, x: FloatArray, guard: EvaluationGuard) -> FloatArray | None:
+    """The gradient at the solution: remembered, else scipy's (``grad`` for trust-constr,
+    whose ``jac`` holds the constraints' Jacobians)."""
+    known = guard.recall(x)
+    if known is not None and known[1] is not None:
+        return known[1]
+    for key in ("grad", "jac"):
+        value = res.get(key)
+        if isinstance(value, np.ndarray) and value.shape == x.shape:
+            return np.asarray(value, dtype=np.float64)
+    return None

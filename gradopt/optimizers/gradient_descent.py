@@ -1,6 +1,6 @@
 """Gradient descent: fixed step or Armijo backtracking, with optional (Nesterov) momentum.
 
-One loop, :func:`descend`, serves both entry points: ``gradopt.minimize(provider, x0,
+One loop, ``_descend``, serves both entry points: ``gradopt.minimize(provider, x0,
 method="gradient-descent")`` and ``scipy.optimize.minimize(fun, x0, jac=...,
 method=gradient_descent)`` (scipy's custom-method protocol). It is the classic
 ``while norm(g) > gtol: x -= learning_rate * g`` made safe: a finite iteration limit, a
@@ -24,7 +24,7 @@ from gradopt.optimizers._monitor import Monitor
 from gradopt.optimizers._results import Status, make_result
 from gradopt.optimizers.options import GradientDescentOptions, parse_options
 
-__all__ = ["descend", "gradient_descent", "run_gradient_descent"]
+__all__ = ["gradient_descent", "run_gradient_descent"]
 
 _WHAT = "gradient descent"
 
@@ -36,7 +36,8 @@ class _State:
         self.x, self.f, self.g = x, f, g
         self.velocity = np.zeros_like(x)
         self.t = opts.learning_rate  # last accepted step length
-        self.move: tuple[FloatArray, FloatArray] | None = None  # (s, y) of the last step
+        self.stepped = False  # whether a step was taken
+        self.move: tuple[FloatArray, FloatArray] | None = None  # (s, y), for Barzilai-Borwein
         self.fun_history = [f]
         self.gnorm_history = [float(np.linalg.norm(g))]
 
@@ -52,11 +53,9 @@ def _direction(state: _State, opts: GradientDescentOptions) -> FloatArray:
 
 
 def _first_trial(state: _State, opts: GradientDescentOptions) -> float:
-    if opts.initial_step == "constant":
+    if opts.initial_step == "constant" or not state.stepped:
         return opts.learning_rate
-    if state.move is None:
-        return state.t
-    if opts.initial_step == "bb":
+    if opts.initial_step == "bb" and state.move is not None:
         s, y = state.move
         sy = float(s @ y)
         if sy > 0:
@@ -95,14 +94,14 @@ def _step(
     return found.x, found.f, found.g
 
 
-def descend(
+def _descend(
     guard: EvaluationGuard, x0: FloatArray, opts: GradientDescentOptions, monitor: Monitor
 ) -> OptimizeResult:
     """The gradient-descent loop on an evaluation guard; reports through `monitor`."""
     try:
         f, g = guard.value_and_grad(x0)
     except Abort as stop:
-        return make_result(stop.status, x0, np.nan, None, 0, guard.counts(), stop.detail)
+        return make_result(stop.status, x0, stop.fun, None, 0, guard.counts(), stop.detail)
     state = _State(x0.copy(), f, g, opts)
     nit, detail = 0, ""
     while True:
@@ -126,7 +125,9 @@ def descend(
         x_new, f_new, g_new = stepped
         nit += 1
         f_old = state.f
-        state.move = (x_new - state.x, g_new - state.g)
+        state.stepped = True
+        if opts.line_search == "armijo" and opts.initial_step == "bb":
+            state.move = (x_new - state.x, g_new - state.g)
         state.x, state.f, state.g = x_new, f_new, g_new
         if opts.history:
             state.fun_history.append(f_new)
@@ -163,12 +164,12 @@ def run_gradient_descent(
         raise InvalidInputError(
             "gradient descent does not accept bounds; use method='L-BFGS-B' or 'TNC'."
         )
+    if tol is not None and (options is None or isinstance(options, Mapping)):
+        options = {"gtol": tol, **(options or {})}  # as scipy: an explicit gtol option wins
     opts = parse_options(GradientDescentOptions, options, _WHAT)
-    if tol is not None:
-        opts = parse_options(GradientDescentOptions, {**opts.model_dump(), "gtol": tol}, _WHAT)
     monitor = Monitor(callback, progress, total=opts.max_iter)
     try:
-        return descend(EvaluationGuard(provider, remember=False), x0, opts, monitor)
+        return _descend(EvaluationGuard(provider, remember=False), x0, opts, monitor)
     finally:
         monitor.close()
 
@@ -238,7 +239,7 @@ def gradient_descent(
     Returns
     -------
     OptimizeResult
-        With gradopt's status (:class:`~gradopt.optimizers.Status`).
+        With gradopt's status (:class:`~gradopt.Status`).
 
     Examples
     --------

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
+import numpy as np
 from scipy.optimize import OptimizeResult
 
 from gradopt._typing import ArrayLike, FloatArray, as_point
@@ -45,7 +47,7 @@ _RUNNERS: dict[str, tuple[str, _Runner]] = {
 
 
 def available_methods() -> list[str]:
-    """The names :func:`minimize` accepts (case-insensitive).
+    """The names :func:`gradopt.minimize` accepts (case-insensitive).
 
     Examples
     --------
@@ -101,7 +103,7 @@ def minimize(
     -------
     scipy.optimize.OptimizeResult
         ``x, fun, jac, nit, nfev, njev, nhev, success, status, message, method``. `status`
-        is a :class:`~gradopt.optimizers.Status` value; the counts are the provider's calls
+        is a :class:`~gradopt.Status` value; the counts are the provider's calls
         made during this run, finite-difference evaluations included. A NaN or infinity
         stops the run with ``success=False``, status ``NON_FINITE`` and the last finite
         iterate.
@@ -131,6 +133,10 @@ def minimize(
         raise InvalidInputError(
             f"unknown method {method!r}; valid methods: {', '.join(available_methods())}."
         )
+    if tol is not None and not (
+        isinstance(tol, int | float | np.floating) and math.isfinite(tol) and tol > 0
+    ):
+        raise InvalidInputError(f"tol must be a positive number or None; got {tol!r}.")
     _, run = _RUNNERS[method.lower()]
     return run(
         provider,

@@ -36,11 +36,14 @@ def test_converges_on_a_convex_quadratic(options: dict[str, object]) -> None:
     assert res.x == pytest.approx(problem.x_star, abs=1e-5)
 
 
-def test_huber_regression_in_at_most_50_iterations() -> None:
-    """Plain Armijo backtracking (with the default Barzilai-Borwein first trial) reaches
-    ||g|| < 1e-4 on the mean-scaled Huber loss well within 50 iterations."""
+@pytest.mark.parametrize("initial_step", ["bb", "previous", "constant"])
+def test_huber_regression_in_at_most_50_iterations(initial_step: str) -> None:
+    """Armijo backtracking reaches ||g|| < 1e-4 on the mean-scaled Huber loss well within
+    50 iterations whatever the first trial step: plain Armijo from step 1 ("constant")
+    suffices here, since the mean scaling makes the Hessian about 0.95 I."""
     problem = huber_regression()
-    res = minimize(Analytic(problem.fun, problem.grad), problem.x0, GD, options={"gtol": 1e-4})
+    options = {"gtol": 1e-4, "initial_step": initial_step}
+    res = minimize(Analytic(problem.fun, problem.grad), problem.x0, GD, options=options)
     assert res.success, res.message
     assert np.linalg.norm(problem.grad(res.x)) < 1e-4
     assert res.nit <= 50
@@ -124,6 +127,11 @@ def test_tol_is_gtol() -> None:
     problem = quadratic()
     res = minimize(Analytic(problem.fun, problem.grad), problem.x0, GD, tol=1e-2)
     assert 1e-3 < np.linalg.norm(res.jac) <= 1e-2
+    # as in scipy, an explicit gtol option wins over tol
+    res = minimize(
+        Analytic(problem.fun, problem.grad), problem.x0, GD, tol=1e-2, options={"gtol": 1e-9}
+    )
+    assert np.linalg.norm(res.jac) <= 1e-9
 
 
 def test_bounds_are_rejected() -> None:
@@ -136,9 +144,12 @@ def test_bounds_are_rejected() -> None:
 def test_scipy_custom_method_with_jac_callable() -> None:
     problem = quadratic()
     res = scipy.optimize.minimize(
-        problem.fun, problem.x0, jac=problem.grad, method=gradient_descent,
+        problem.fun,
+        problem.x0,
+        jac=problem.grad,
+        method=gradient_descent,
         options={"gtol": 1e-8, "momentum": 0.5},
-    )  # fmt: skip
+    )
     assert isinstance(res, OptimizeResult) and res.success
     assert res.x == pytest.approx(problem.x_star, abs=1e-7)
 
@@ -163,12 +174,28 @@ def test_scipy_custom_method_with_finite_differences() -> None:
     assert res.nfev == (2 * problem.x0.size + 1) * res.njev  # central differences
 
 
+def test_scipy_custom_method_callback_can_stop() -> None:
+    problem = quadratic()
+
+    def callback(intermediate_result: OptimizeResult) -> None:
+        if intermediate_result.nit == 3:
+            raise StopIteration
+
+    res = scipy.optimize.minimize(
+        problem.fun, problem.x0, jac=problem.grad, method=gradient_descent, callback=callback
+    )
+    assert res.status == Status.CALLBACK_STOP.value and res.nit == 3
+
+
 def test_scipy_custom_method_rejects_misspelt_options_and_bounds() -> None:
     problem = quadratic()
     with pytest.raises(InvalidInputError, match="unknown option 'gtoll'"):
         scipy.optimize.minimize(
-            problem.fun, problem.x0, jac=problem.grad, method=gradient_descent,
+            problem.fun,
+            problem.x0,
+            jac=problem.grad,
+            method=gradient_descent,
             options={"gtoll": 1e-3},
-        )  # fmt: skip
+        )
     with pytest.raises(InvalidInputError, match="does not use bounds"):
         gradient_descent(problem.fun, problem.x0, jac=problem.grad, bounds=[(0, 1)] * 6)

@@ -159,6 +159,12 @@ def test_bounds_are_passed_and_checked() -> None:
     assert res.success and res.x[0] == pytest.approx(0.5)
     with pytest.raises(InvalidInputError, match="one \\(low, high\\) pair per coordinate"):
         minimize(provider, [-1.2, 1.0], "L-BFGS-B", bounds=[(-2, 2)])
+    with pytest.raises(InvalidInputError, match=r"x0\[0\] = -1.2 is not within its bounds"):
+        minimize(provider, [-1.2, 1.0], "L-BFGS-B", bounds=[(-1, 2), (-2, 2)])
+    with pytest.raises(InvalidInputError, match=r"x0\[1\] = 1.0 is not within its bounds"):
+        minimize(provider, [-1.2, 1.0], "TNC", bounds=scipy.optimize.Bounds([-2, 2], [2, 3]))
+    res = minimize(provider, [-1.2, 1.0], "TNC", bounds=[(None, 0.5), (None, None)])
+    assert res.success and res.x[0] == pytest.approx(0.5)
     with pytest.raises(InvalidInputError, match="'BFGS' does not accept bounds"):
         minimize(provider, [-1.2, 1.0], "BFGS", bounds=[(-2, 2), (-2, 2)])
 
@@ -207,6 +213,12 @@ def test_x0_is_validated() -> None:
         minimize(Analytic(rosen, rosen_der), np.zeros((2, 2)))
 
 
+@pytest.mark.parametrize("tol", [0.0, -1e-3, np.nan, "1e-3"])
+def test_tol_is_validated(tol: object) -> None:
+    with pytest.raises(InvalidInputError, match="tol must be a positive number"):
+        minimize(Analytic(rosen, rosen_der), [0.0, 0.0], tol=tol)  # type: ignore[arg-type]
+
+
 def test_scalar_x0() -> None:
     res = minimize(Autograd(lambda x: (x - 2.0) ** 2 + anp.sin(x) * 0.0), 0.0, "BFGS")
     assert res.success and res.x == pytest.approx([2.0])
@@ -221,3 +233,51 @@ def test_iteration_limits_are_reported_as_max_iter(key: str) -> None:
     assert not res.success
     assert res.status == Status.MAX_ITER.value, res.message
     assert np.all(np.isfinite(res.x))
+
+
+@pytest.mark.parametrize("key", sorted(k for k, m in SCIPY_METHODS.items() if m.bounds))
+def test_bounds_fixing_a_variable(key: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """scipy removes fixed variables for some methods (and then calls callbacks with the
+    reduced x); gradopt's iterate tracking and gradient must still be the full ones."""
+    method = SCIPY_METHODS[key]
+    bounds = [(-2.0, 2.0), (1.0, 1.0), (-2.0, 2.0)]
+    res = minimize(Analytic(rosen, rosen_der), [-1.2, 1.0, 0.5], method.name, bounds=bounds)
+    assert res.success, res.message
+    assert res.x.shape == (3,) and res.x[1] == pytest.approx(1.0, abs=1e-6)  # interior point
+    assert res.fun == pytest.approx(rosen(res.x))
+    if method.uses_gradient:
+        np.testing.assert_allclose(res.jac, rosen_der(res.x))
+    assert capsys.readouterr().out == ""
+
+
+class _Minimal:
+    """The smallest GradientProvider: no BaseProvider, no nhev, no hessp."""
+
+    def __init__(self) -> None:
+        self.nfev = self.ngev = 0
+
+    def value(self, x: np.ndarray) -> float:
+        self.nfev += 1
+        return float(rosen(np.asarray(x)))
+
+    def grad(self, x: np.ndarray) -> np.ndarray:
+        self.ngev += 1
+        return rosen_der(np.asarray(x))
+
+    def value_and_grad(self, x: np.ndarray) -> tuple[float, np.ndarray]:
+        return self.value(x), self.grad(x)
+
+    def reset_counts(self) -> None:
+        self.nfev = self.ngev = 0
+
+
+@pytest.mark.parametrize("method", ["L-BFGS-B", "gradient-descent", "Newton-CG"])
+def test_any_object_following_the_protocol_works(method: str) -> None:
+    provider = _Minimal()
+    options = {"max_iter": 10**5} if method == "gradient-descent" else {"maxiter": 10**4}
+    res = minimize(provider, [-1.2, 1.0], method, options=options)
+    assert res.success, res.message
+    assert np.linalg.norm(res.x - 1.0) < 1e-3
+    assert (res.nfev, res.njev, res.nhev) == (provider.nfev, provider.ngev, 0)
+    with pytest.raises(MissingCapabilityError):
+        minimize(provider, [-1.2, 1.0], "trust-krylov")

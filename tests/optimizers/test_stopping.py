@@ -43,6 +43,15 @@ def test_nan_at_the_starting_point() -> None:
     np.testing.assert_array_equal(res.x, [2.5, 0.0])
 
 
+@pytest.mark.parametrize("method", ["gradient-descent", "L-BFGS-B"])
+def test_non_finite_gradient_at_the_start_keeps_the_finite_value(method: str) -> None:
+    provider = Analytic(lambda x: float(np.sum(x**2)), lambda x: np.array([np.nan, 0.0]))
+    res = minimize(provider, [1.0, 2.0], method)
+    assert res.status == Status.NON_FINITE.value
+    assert "gradient[0] = nan at the starting point" in res.message
+    assert res.fun == 5.0 and res.nit == 0
+
+
 def test_infinite_gradient_is_named() -> None:
     def grad(x: Any) -> Any:
         return np.array([np.inf, 0.0]) if x[0] > 1 else 2.0 * (x - 3.0)
@@ -64,6 +73,15 @@ def test_every_method_stops_cleanly_at_nan(method: str) -> None:
     assert "iteration" in res.message and "returning the last finite iterate" in res.message
     assert np.all(np.isfinite(res.x)) and res.x[0] <= 2
     assert np.isfinite(res.fun) and res.fun == pytest.approx(cliff(res.x))
+
+
+@pytest.mark.parametrize("method", ["Newton-CG", "trust-ncg", "trust-exact"])
+def test_non_finite_hessian_vector_product(method: str) -> None:
+    provider = Analytic(cliff, cliff_grad, hessp=lambda x, v: np.full_like(v, np.nan))
+    res = minimize(provider, [0.0, 0.0], method)
+    assert res.status == Status.NON_FINITE.value
+    assert "a Hessian-vector product is not finite at iteration 1" in res.message
+    np.testing.assert_array_equal(res.x, [0.0, 0.0])
 
 
 class _Failing(BaseProvider):

@@ -1,0 +1,259 @@
+"""Step-size studies: how the error of a finite difference depends on the step h.
+
+The lesson: h can be neither too big nor too small. The truncation error of a difference
+quotient shrinks with h (like ``h`` one-sided, ``h^2`` central), while the round-off error,
+an error of about ``eps |f|`` in each value of f divided by h, grows like ``eps |f| / h``.
+Below some h, ``f(x + h) == f(x)`` in floating point and the estimate is exactly zero: the
+plateau. :func:`step_error` measures the error over a grid of steps with gradopt's own
+finite-difference schemes and sets it beside the two model curves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from gradopt._typing import ArrayLike, FloatArray, as_point
+from gradopt.exceptions import InvalidInputError
+from gradopt.gradients.finite_difference import FiniteDifference
+
+__all__ = ["StepErrorResult", "step_error"]
+
+_EPS = float(np.finfo(np.float64).eps)
+
+StudyMethod = Literal["forward", "backward", "central", "complex"]
+
+
+@dataclass(frozen=True)
+class _Model:
+    """Error model of a difference formula: ``trunc * |f^(order+1)| * h^order + round/h``."""
+
+    order: int  # power of h in the truncation error
+    trunc: float  # ... times |f^(order + 1)(x)|
+    round: float  # round-off ``round * eps * |f| / h`` (0: no subtraction)
+
+
+_MODELS: dict[str, _Model] = {
+    "forward": _Model(order=1, trunc=1 / 2, round=2.0),
+    "backward": _Model(order=1, trunc=1 / 2, round=2.0),
+    "central": _Model(order=2, trunc=1 / 6, round=1.0),
+    "complex": _Model(order=2, trunc=1 / 6, round=0.0),
+}
+
+
+@dataclass(frozen=True, repr=False)
+class StepErrorResult:
+    """The outcome of :func:`step_error`.
+
+    Attributes
+    ----------
+    method : str
+        The finite-difference method studied.
+    x0, derivative : float
+        The point and the true derivative there.
+    steps : ndarray
+        The steps h, increasing.
+    estimates, errors : ndarray
+        The estimate of the derivative at each step and its absolute error.
+    truncation, roundoff : ndarray
+        The model curves at each step: ``c |f^(p+1)(x0)| h^p`` and ``c eps |f(x0)| / h``
+        (for the complex step, ``eps |f'(x0)|``: no subtraction, no growth).
+    plateau : ndarray of bool
+        Steps where the difference quotient is exactly zero: ``f(x0 + h) == f(x0)``
+        (or ``f(x0 + h) == f(x0 - h)``) in floating point.
+    best_step, best_error : float
+        The measured best step and its error.
+    predicted_best_step : float
+        The step that minimises the model: for one-sided differences
+        ``2 sqrt(eps |f| / |f''|)``, for central ``(3 eps |f| / |f'''|)^(1/3)``; for the
+        complex step, the largest step whose truncation stays below ``eps |f'|``.
+    higher_derivative : float
+        ``|f^(p+1)(x0)|``, estimated with Richardson extrapolation, that the truncation
+        model uses.
+    """
+
+    method: str
+    x0: float
+    derivative: float
+    steps: FloatArray
+    estimates: FloatArray
+    errors: FloatArray
+    truncation: FloatArray
+    roundoff: FloatArray
+    plateau: np.ndarray[Any, np.dtype[np.bool_]]
+    best_step: float
+    best_error: float
+    predicted_best_step: float
+    higher_derivative: float
+
+    @property
+    def model(self) -> FloatArray:
+        """Truncation plus round-off."""
+        total: FloatArray = self.truncation + self.roundoff
+        return total
+
+    def __repr__(self) -> str:
+        return (
+            f"StepErrorResult(method={self.method!r}, x0={self.x0:g}, "
+            f"best_step={self.best_step:.2e} (error {self.best_error:.2e}), "
+            f"predicted_best_step={self.predicted_best_step:.2e}, "
+            f"{self.steps.size} steps from {self.steps[0]:.0e} to {self.steps[-1]:.0e})"
+        )
+
+
+def step_error(
+    fun: Callable[..., Any],
+    x0: ArrayLike,
+    derivative: ArrayLike,
+    method: StudyMethod = "forward",
+    steps: ArrayLike | None = None,
+    direction: ArrayLike | None = None,
+) -> StepErrorResult:
+    """Error of a finite-difference derivative over a grid of steps, with its model.
+
+    Parameters
+    ----------
+    fun : callable
+        ``fun(x) -> float``.
+    x0 : float or 1-D array
+        The point. A 1-D point needs `direction`.
+    derivative : float
+        The true derivative at `x0` (along `direction` when given).
+    method : {"forward", "backward", "central", "complex"}, default "forward"
+        The scheme of :class:`~gradopt.FiniteDifference` to study.
+    steps : 1-D array of positive floats, optional
+        The steps h; by default 161 steps log-spaced from 1e-16 to 1.
+    direction : 1-D array, optional
+        Study ``t -> fun(x0 + t * direction)`` at ``t = 0``: the directional derivative.
+
+    Returns
+    -------
+    StepErrorResult
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> r = step_error(np.sin, 1.0, np.cos(1.0), method="forward")
+    >>> r.predicted_best_step  # 2 sqrt(eps |sin 1| / |sin 1|) = 2 sqrt(eps)
+    2.98e-08
+    >>> bool(1e-9 < r.best_step < 1e-6 and r.best_error < 1e-7)
+    True
+    """
+    if method not in _MODELS:
+        raise InvalidInputError(f"method must be one of {sorted(_MODELS)}; got {method!r}.")
+    model = _MODELS[method]
+    phi, t0 = _scalar_problem(fun, x0, direction)
+    true = _scalar_derivative(derivative)
+    grid = _steps(steps)
+
+    estimates = np.empty(grid.size)
+    for k, h in enumerate(grid):
+        estimates[k] = float(FiniteDifference(phi, method=method, step=float(h)).grad(t0))
+    errors = np.abs(estimates - true)
+
+    f0 = abs(float(phi(t0)))
+    higher = abs(_nth_derivative(phi, t0, model.order + 1))
+    truncation = model.trunc * higher * grid**model.order
+    if model.round:
+        roundoff = model.round * _EPS * f0 / grid
+        predicted = _balance(model, higher, f0)
+    else:
+        roundoff = np.full(grid.size, _EPS * abs(true))
+        predicted = (
+            np.sqrt(_EPS * abs(true) / (model.trunc * higher)) if higher > 0 else float(np.inf)
+        )
+    best = int(np.argmin(errors))
+    return StepErrorResult(
+        method=method,
+        x0=t0,
+        derivative=true,
+        steps=grid,
+        estimates=estimates,
+        errors=errors,
+        truncation=truncation,
+        roundoff=roundoff,
+        plateau=(estimates == 0.0) & (true != 0.0),
+        best_step=float(grid[best]),
+        best_error=float(errors[best]),
+        predicted_best_step=float(predicted),
+        higher_derivative=higher,
+    )
+
+
+def _balance(model: _Model, higher: float, f0: float) -> float:
+    """The h minimising ``a h^p + b / h``: ``(b / (p a))^(1 / (p + 1))``."""
+    a, b, p = model.trunc * higher, model.round * _EPS * f0, model.order
+    if a == 0.0:
+        return float(np.inf)
+    if b == 0.0:
+        return 0.0
+    return float((b / (p * a)) ** (1.0 / (p + 1)))
+
+
+def _nth_derivative(phi: Callable[[Any], float], t0: float, n: int) -> float:
+    """The n-th derivative of a scalar function by nested Richardson extrapolation."""
+    if n == 0:
+        return float(phi(t0))
+
+    def lower(t: Any) -> float:
+        return _nth_derivative(phi, float(t), n - 1)
+
+    return float(FiniteDifference(lower, method="richardson").grad(t0))
+
+
+def _scalar_problem(
+    fun: Callable[..., Any], x0: ArrayLike, direction: ArrayLike | None
+) -> tuple[Callable[[Any], float], float]:
+    if not callable(fun):
+        raise InvalidInputError(f"fun must be callable; got {type(fun).__name__}.")
+    point = as_point(x0, name="x0")
+    if direction is None:
+        if point.size != 1 or np.ndim(x0) > 1:
+            raise InvalidInputError(
+                f"x0 must be a scalar, or give a direction; got x0 of shape {np.shape(x0)}."
+            )
+        return (lambda t: fun(t)), float(point[0])
+    v = as_point(direction, name="direction")
+    if v.shape != point.shape:
+        raise InvalidInputError(
+            f"direction must have the shape of x0 {np.shape(x0)}; got {np.shape(direction)}."
+        )
+    shape = np.shape(x0)
+    return (lambda t: fun((point + np.asarray(t) * v).reshape(shape))), 0.0
+
+
+def _scalar_derivative(derivative: ArrayLike) -> float:
+    arr = np.asarray(derivative)
+    if arr.size != 1 or arr.dtype.kind not in "biuf":
+        raise InvalidInputError(
+            "derivative must be one real number (the derivative of f at x0, along the "
+            f"direction if one is given); got {type(derivative).__name__} of shape "
+            f"{arr.shape}."
+        )
+    value = float(arr.reshape(()))
+    if not np.isfinite(value):
+        raise InvalidInputError(f"derivative must be finite; got {value}.")
+    return value
+
+
+def _steps(steps: ArrayLike | None) -> FloatArray:
+    if steps is None:
+        grid: FloatArray = np.logspace(-16.0, 0.0, 161)
+        return grid
+    arr = np.asarray(steps)
+    if arr.ndim != 1 or arr.size == 0 or arr.dtype.kind not in "biuf":
+        raise InvalidInputError(
+            f"steps must be a non-empty 1-D array of positive numbers; got shape {arr.shape} "
+            f"and dtype {arr.dtype}."
+        )
+    grid = np.asarray(arr, dtype=np.float64)
+    bad = np.flatnonzero(~(np.isfinite(grid) & (grid > 0)))
+    if bad.size:
+        raise InvalidInputError(
+            f"steps must be positive and finite; steps[{bad[0]}] = {grid[bad[0]]}."
+        )
+    sorted_grid: FloatArray = np.sort(grid)
+    return sorted_grid

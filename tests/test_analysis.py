@@ -1,0 +1,92 @@
+"""step_error: the step-size study, its models and its input checks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from gradopt.analysis import StepErrorResult, step_error
+from gradopt.exceptions import InvalidInputError
+from gradopt.gradients import FiniteDifference
+
+EPS = float(np.finfo(np.float64).eps)
+
+
+def test_forward_on_exp_matches_the_textbook() -> None:
+    r = step_error(np.exp, 1.0, np.e)
+    assert isinstance(r, StepErrorResult)
+    assert r.steps.shape == r.errors.shape == (161,)
+    assert r.steps[0] == pytest.approx(1e-16) and r.steps[-1] == 1.0
+    # f = f'' = e: predicted best h = 2 sqrt(eps |f| / |f''|) = 2 sqrt(eps).
+    assert r.higher_derivative == pytest.approx(np.e, rel=1e-8)
+    assert r.predicted_best_step == pytest.approx(2 * np.sqrt(EPS), rel=1e-6)
+    # The measured best is within a decade of the prediction, with the model's error.
+    assert 0.1 < r.best_step / r.predicted_best_step < 10
+    assert r.best_error <= r.model[np.argmin(np.abs(r.steps - r.predicted_best_step))]
+    # Truncation dominates for large h and follows its model; round-off for small h.
+    big = r.steps > 1e-4
+    np.testing.assert_allclose(r.errors[big], r.truncation[big], rtol=0.6)
+    small = (r.steps < 1e-11) & ~r.plateau
+    assert np.all(r.errors[small] <= 3 * r.roundoff[small])
+    assert np.median(r.errors[small] / r.roundoff[small]) > 0.05
+
+
+def test_estimates_come_from_finite_difference() -> None:
+    r = step_error(np.sin, 0.5, np.cos(0.5), method="central", steps=[1e-3, 1e-5])
+    for h, est in zip(r.steps, r.estimates, strict=True):
+        assert est == float(FiniteDifference(np.sin, method="central", step=h).grad(0.5))
+
+
+def test_plateau_where_x_plus_h_equals_x() -> None:
+    # At x = 10, 10 + h == 10 for h below about 8.9e-16: the forward difference is 0.
+    r = step_error(np.exp, 10.0, np.exp(10.0))
+    assert np.all(r.plateau[r.steps < 8e-16])
+    assert not np.any(r.plateau[r.steps > 2e-15])
+    np.testing.assert_array_equal(r.errors[r.plateau], np.exp(10.0))
+
+
+def test_central_and_complex() -> None:
+    central = step_error(np.exp, 1.0, np.e, method="central")
+    assert central.predicted_best_step == pytest.approx((3 * EPS) ** (1 / 3), rel=1e-5)
+    assert central.best_error < 1e-9 < step_error(np.exp, 1.0, np.e).best_error
+    complex_ = step_error(np.exp, 1.0, np.e, method="complex")
+    # No subtraction: exact to rounding for every small step.
+    assert np.all(complex_.errors[complex_.steps < 1e-8] <= 2 * EPS * np.e)
+    np.testing.assert_allclose(complex_.roundoff, EPS * np.e)
+
+
+def test_direction_in_d_dimensions() -> None:
+    x0, v = np.array([0.1, -0.3, 0.2]), np.array([1.0, 2.0, -1.0])
+    f = lambda x: float(np.sum(np.exp(x)))  # noqa: E731
+    steps = np.logspace(-10, -1, 10)
+    r = step_error(f, x0, np.exp(x0) @ v, method="central", steps=steps, direction=v)
+    assert r.best_error < 1e-9
+
+
+def test_zero_higher_derivative_has_no_finite_predicted_step() -> None:
+    r = step_error(lambda x: 3.0 * x + 1.0, 2.0, 3.0, steps=[1e-3, 1e-1])
+    assert r.predicted_best_step == np.inf
+    assert "best_step" in repr(r)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"steps": [1e-3, 0.0]}, r"positive and finite; steps\[1\] = 0.0"),
+        ({"steps": [-1e-3]}, r"steps\[0\] = -0.001"),
+        ({"steps": [[1e-3]]}, "1-D array"),
+        ({"steps": []}, "non-empty"),
+        ({"derivative": [1.0, 2.0]}, r"one real number .* shape \(2,\)"),
+        ({"derivative": np.nan}, "finite"),
+        ({"method": "richardson"}, "method must be one of"),
+        ({"x0": np.ones(2)}, "give a direction"),
+        ({"x0": np.ones(2), "direction": np.ones(3)}, "shape of x0"),
+    ],
+)
+def test_bad_input(kwargs: dict[str, Any], match: str) -> None:
+    args: dict[str, Any] = {"fun": np.sin, "x0": 1.0, "derivative": np.cos(1.0)}
+    args.update(kwargs)
+    with pytest.raises(InvalidInputError, match=match):
+        step_error(**args)
