@@ -4,8 +4,6 @@ Symbolic, numerical (finite differences) and automatic (autograd) derivatives sh
 interface, :class:`GradientProvider`, which every optimizer accepts.
 """
 
-from typing import Any
-
 from gradopt.checking import check_gradient
 from gradopt.exceptions import GradoptError
 from gradopt.gradients import (
@@ -41,7 +39,7 @@ __all__ = [
 _LAZY_SUBMODULES = {"linear_model"}
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     if name in _LAZY_SUBMODULES:
         import importlib
 
