@@ -65,7 +65,7 @@ class HuberRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         loss, or central differences. A callable ``gradient(fun)`` receives the
         objective ``fun(v) -> float`` in the internal coordinates (written with
         ``autograd.numpy``, so ``Autograd`` can trace it) and must return a
-        :class:`~gradopt.gradients.GradientProvider` of that function, for example
+        :class:`~gradopt.GradientProvider` of that function, for example
         ``gradient=lambda f: FiniteDifference(f, method="forward")``.
     solver : {"lbfgs", "gradient-descent", "L-BFGS-B", "BFGS", "CG"}, default="lbfgs"
         The :func:`gradopt.minimize` method. ``"lbfgs"`` is L-BFGS-B with the bound
