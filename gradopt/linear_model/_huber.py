@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Callable
 from numbers import Integral, Real
@@ -13,6 +14,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from threadpoolctl import ThreadpoolController
 
 from gradopt._typing import FloatArray
 from gradopt.gradients import GradientProvider
@@ -26,6 +28,18 @@ __all__ = ["HuberRegressor"]
 # Where a solver's own success is trusted: max|∇F| within 100·sqrt(eps) of the mean
 # equations (scaled like tol), the floor value-based line searches reach, with margin.
 _ROUNDING_FLOOR = GRADIENT_MARGIN * 100 * float(np.sqrt(np.finfo(np.float64).eps))
+
+
+@functools.cache
+def _threadpools() -> ThreadpoolController:
+    return ThreadpoolController()
+
+
+def _single_threaded_blas() -> Any:
+    """BLAS on one thread while fitting: the work is matrix-vector products, bound by
+    memory bandwidth, where threads gain nothing and cost a lot on a busy machine
+    (scikit-learn's fit is about 2x slower with them on 2 cores)."""
+    return _threadpools().limit(limits=1, user_api="blas")
 
 
 class HuberRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
@@ -89,6 +103,12 @@ class HuberRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         The solver's result (``nit``, ``nfev``, ``njev``, ``status``, ``message``...),
         with ``x = [coef, intercept (if fitted), scale]``, ``fun`` the objective and
         ``jac`` its gradient there, all in the original coordinates.
+
+    Notes
+    -----
+    ``fit`` runs BLAS on one thread (threadpoolctl): its work is matrix-vector products,
+    bound by memory bandwidth, where more threads gain little and cost much on a busy
+    machine. With `warm_start` and a different number of features, the fit starts afresh.
 
     Examples
     --------
@@ -159,25 +179,26 @@ class HuberRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
-        solver = SOLVERS[self.solver]
-        objective = HuberObjective(
-            X,
-            y,
-            sample_weight,
-            epsilon=self.epsilon,
-            alpha=self.alpha,
-            fit_intercept=self.fit_intercept,
-            log_sigma=not solver.bounded,
-        )
-        provider = BestSeen(self._provider(objective))
-        result = minimize(
-            provider,
-            self._start(objective),
-            method=solver.method,
-            bounds=objective.bounds(),
-            options=solver.options(self.max_iter, self.tol),
-        )
-        self._store(objective, result, provider)
+        with _single_threaded_blas():
+            solver = SOLVERS[self.solver]
+            objective = HuberObjective(
+                X,
+                y,
+                sample_weight,
+                epsilon=self.epsilon,
+                alpha=self.alpha,
+                fit_intercept=self.fit_intercept,
+                log_sigma=not solver.bounded,
+            )
+            provider = BestSeen(self._provider(objective))
+            result = minimize(
+                provider,
+                self._start(objective),
+                method=solver.method,
+                bounds=objective.bounds(),
+                options=solver.options(self.max_iter, self.tol),
+            )
+            self._store(objective, result, provider)
         return self
 
     def predict(self, X: Any) -> FloatArray:
