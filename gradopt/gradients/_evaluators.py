@@ -19,6 +19,7 @@ type (a note is added on Python >= 3.11); from workers it becomes an
 
 from __future__ import annotations
 
+import cmath
 import os
 import sys
 import weakref
@@ -26,9 +27,8 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import nullcontext
-from dataclasses import dataclass
 from itertools import islice
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 
@@ -76,9 +76,11 @@ class SchemeLike(Protocol):
     def points(self, x: FloatArray, h: FloatArray) -> np.ndarray[Any, Any]: ...
 
 
-@dataclass(frozen=True)
-class Evaluation:
-    """The points of one gradient: f, the scheme's layout at `x` with steps `h`."""
+class Evaluation(NamedTuple):
+    """The points of one gradient: f, the scheme's layout at `x` with steps `h`.
+
+    A named tuple: made once per gradient, so it must be cheap to create.
+    """
 
     fun: Callable[..., Any]
     scheme: SchemeLike
@@ -129,7 +131,11 @@ class SerialEvaluator:
         raw: list[Any] = []
         append = raw.append
         try:
-            with complex_warnings_as_errors() if imaginary else nullcontext():
+            if imaginary:
+                with complex_warnings_as_errors():
+                    for p in ev.scheme.iter_points(ev.x, ev.h):
+                        append(fun(p.reshape(shape)))
+            else:  # the hot path for cheap functions: no context manager
                 for p in ev.scheme.iter_points(ev.x, ev.h):
                     append(fun(p.reshape(shape)))
         except Exception as exc:
@@ -390,8 +396,11 @@ def _finish(raw: list[Any] | np.ndarray[Any, Any], ev: Evaluation) -> np.ndarray
             "but this one returned real values for complex input (the imaginary part, "
             "which holds the derivative, was dropped). Use method='central'."
         )
-    finite = np.isfinite(values)
-    if not finite.all():
+    # A cheap screen first: a NaN or inf anywhere makes the sum (or dot product) non-finite;
+    # so may an overflow, and then the exact check finds nothing wrong. Python's sum is the
+    # fastest for a few values, numpy's dot for many.
+    total = sum(raw) if len(raw) <= 16 else values.dot(values)
+    if not cmath.isfinite(total) and not (finite := np.isfinite(values)).all():
         i = int(np.argmin(finite))
         raise NonFiniteEvaluationError(
             f"{_name(ev.fun)} returned {values[i]} at {ev.where(i)}; a finite difference "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import operator
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
@@ -225,7 +226,7 @@ class FiniteDifference(BaseProvider):
             scheme, h = self._box.fit(scheme, x, h)
         if scheme.uses_f0 and f0 is None:
             f0 = self._compute_value(x)
-            if not np.isfinite(f0):
+            if not math.isfinite(f0):
                 raise NonFiniteEvaluationError(
                     f"{self!r}: f(x) = {f0} at x = {x}; a one-sided difference needs it finite."
                 )
@@ -234,7 +235,9 @@ class FiniteDifference(BaseProvider):
 
     def _compute_value(self, x: FloatArray) -> float:
         if self._box is not None:
-            self._box.arrays(x)
+            self._box.arrays(x)  # x must lie in the box
+        if not self.options.vectorized:
+            return self._call(x)  # always in this process, also with an executor
         self.nfev += 1
         return self._evaluator.value(self.fun, self._user_shaped(x))
 
