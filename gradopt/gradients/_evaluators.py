@@ -63,13 +63,10 @@ __all__ = [
 
 
 class SchemeLike(Protocol):
-    """What an evaluator needs from a finite-difference scheme."""
+    """What an evaluator needs from a finite-difference scheme.
 
-    @property
-    def name(self) -> str: ...
-
-    @property
-    def imaginary(self) -> bool: ...
+    Optional: ``name`` (for messages) and ``imaginary`` (complex step; False if absent).
+    """
 
     def iter_points(self, x: FloatArray, h: FloatArray) -> Iterator[np.ndarray[Any, Any]]: ...
 
@@ -88,6 +85,16 @@ class Evaluation(NamedTuple):
     h: FloatArray
     shape: tuple[int, ...]
 
+    @property
+    def imaginary(self) -> bool:
+        """Whether the steps are imaginary (complex step)."""
+        return bool(getattr(self.scheme, "imaginary", False))
+
+    @property
+    def method(self) -> str:
+        """The scheme's name, for messages."""
+        return str(getattr(self.scheme, "name", type(self.scheme).__name__))
+
     def point(self, index: int) -> np.ndarray[Any, Any]:
         """The `index`-th point, recomputed (for error messages only)."""
         return next(islice(self.scheme.iter_points(self.x, self.h), index, None))
@@ -98,11 +105,11 @@ class Evaluation(NamedTuple):
         moved = np.flatnonzero(p != x)
         base = f"x = {_fmt(x)}"
         if moved.size != 1:
-            return f"the point {_fmt(p)} of the {self.scheme.name} difference at {base}"
+            return f"the point {_fmt(p)} of the {self.method} difference at {base}"
         j = int(moved[0])
         return (
             f"coordinate {j} (x[{j}] = {x[j].item()!r} stepped to {p[j].item()!r}) of the "
-            f"{self.scheme.name} difference at {base}"
+            f"{self.method} difference at {base}"
         )
 
 
@@ -127,7 +134,7 @@ class SerialEvaluator:
     """One call of f per point, in order, in this process."""
 
     def evaluate(self, ev: Evaluation, count: Callable[[int], None]) -> np.ndarray[Any, Any]:
-        fun, shape, imaginary = ev.fun, ev.shape, ev.scheme.imaginary
+        fun, shape, imaginary = ev.fun, ev.shape, ev.imaginary
         raw: list[Any] = []
         append = raw.append
         try:
@@ -158,13 +165,13 @@ class VectorizedEvaluator(SerialEvaluator):
     def evaluate(self, ev: Evaluation, count: Callable[[int], None]) -> np.ndarray[Any, Any]:
         points = ev.scheme.points(ev.x, ev.h)
         k = len(points)
-        imaginary = ev.scheme.imaginary
+        imaginary = ev.imaginary
         try:
             with complex_warnings_as_errors() if imaginary else nullcontext():
                 out = ev.fun(points.reshape((k, *ev.shape)))
         except Exception as exc:
             count(k)
-            what = f"a batch of {k} points ({ev.scheme.name} difference at x = {_fmt(ev.x)})"
+            what = f"a batch of {k} points ({ev.method} difference at x = {_fmt(ev.x)})"
             _reraise_here(exc, ev, f"while evaluating {what}", imaginary)
             raise
         count(k)
@@ -204,7 +211,7 @@ class ExecutorEvaluator:
         target = self._target
         assert target is not None
         portable = isinstance(target, ShippedFunction)
-        args = (ev.shape, ev.scheme.imaginary, self.vectorized, portable)
+        args = (ev.shape, ev.imaginary, self.vectorized, portable)
         futures: list[Future[ChunkResult]] = []
         try:
             for chunk in chunks:
@@ -245,7 +252,7 @@ class ExecutorEvaluator:
         if "pickl" in text.lower() or "serializ" in text.lower():
             return EvaluationError(f"{name} could not be sent to the workers ({text}).")
         return EvaluationError(
-            f"the executor failed while evaluating {name} for the {ev.scheme.name} "
+            f"the executor failed while evaluating {name} for the {ev.method} "
             f"difference at x = {_fmt(ev.x)} ({text})."
         )
 
@@ -363,11 +370,11 @@ def _raise_remote(
     assert exc is not None
     if result.traceback:
         exc.__cause__ = RemoteTraceback(result.traceback)
-    if ev.scheme.imaginary and isinstance(exc, (TypeError, np.exceptions.ComplexWarning)):
+    if ev.imaginary and isinstance(exc, (TypeError, np.exceptions.ComplexWarning)):
         raise _complex_step_error(exc) from exc
     kind = exc.kind if isinstance(exc, UnpicklableError) else type(exc).__name__
     if vectorized:
-        where = f"a batch of points {start}..{start + size - 1} of the {ev.scheme.name} "
+        where = f"a batch of points {start}..{start + size - 1} of the {ev.method} "
         where += f"difference at x = {_fmt(ev.x)}"
     else:
         where = ev.where(start + len(result.values))
@@ -386,7 +393,7 @@ def _batch_values(out: Any, k: int) -> np.ndarray[Any, Any]:
 
 def _finish(raw: list[Any] | np.ndarray[Any, Any], ev: Evaluation) -> np.ndarray[Any, Any]:
     """Stack values, check the complex step kept its imaginary part and all are finite."""
-    imaginary = ev.scheme.imaginary
+    imaginary = ev.imaginary
     values = _as_values(raw, np.complex128 if imaginary else np.float64)
     if imaginary and not (
         np.iscomplexobj(raw) if isinstance(raw, np.ndarray) else any(map(np.iscomplexobj, raw))

@@ -305,3 +305,37 @@ def test_any_executor_subclass_works() -> None:
 
     p = FiniteDifference(lambda x: objective(x), "central", executor=Inline())
     assert np.array_equal(p.grad(X), FiniteDifference(objective).grad(X))
+
+
+class FivePoint:
+    """A duck-typed scheme (no Scheme subclass, no name): x ± h, x ± 2h per coordinate."""
+
+    offsets = (1.0, -1.0, 2.0, -2.0)
+    uses_f0 = False
+
+    def iter_points(self, x: Any, h: Any) -> Iterator[Any]:
+        for j in range(x.size):
+            for o in self.offsets:
+                p = x.copy()
+                p[j] += o * h[j]
+                yield p
+
+    def points(self, x: Any, h: Any) -> Any:
+        return np.array(list(self.iter_points(x, h)))
+
+    def combine(self, values: Any, f0: Any, h: Any) -> Any:
+        v = values.reshape(-1, 4)
+        return (8 * (v[:, 0] - v[:, 1]) - (v[:, 2] - v[:, 3])) / (12 * h)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_any_scheme_with_the_interface_runs_in_parallel(mode: str, request: Any) -> None:
+    """What a new scheme (e.g. Richardson) gets for free: every evaluator, bit for bit."""
+    h = np.full(X.size, 1e-3)
+    serial = FiniteDifference(objective)
+    par = make(mode, objective, "central", request)
+    for p in (serial, par):
+        p._enter(X)  # sets the point's shape, as grad() does
+    expected = serial._evaluate_points(X, h, FivePoint())
+    assert np.array_equal(par._evaluate_points(X, h, FivePoint()), expected)
+    assert par.nfev == serial.nfev == 4 * X.size
