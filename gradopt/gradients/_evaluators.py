@@ -14,37 +14,36 @@ gives bit-for-bit the serial gradient (for a deterministic f).
 
 Failures name the coordinate and the point. In this process the user's exception keeps its
 type (a note is added on Python >= 3.11); from workers it becomes an
-:class:`~gradopt.exceptions.EvaluationError` with the original chained.
+:class:`~gradopt.exceptions.EvaluationError` (also an instance of the original's type)
+with the original chained. Values are checked in :mod:`gradopt.gradients._checks`.
 """
 
 from __future__ import annotations
 
-import cmath
 import os
-import sys
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import nullcontext
-from itertools import islice
-from typing import Any, NamedTuple, Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
-from gradopt._typing import FloatArray, as_scalar_value
-from gradopt.exceptions import (
-    ComplexStepError,
-    EvaluationError,
-    InvalidInputError,
-    NonFiniteEvaluationError,
-    ObjectiveError,
+from gradopt._typing import as_scalar_value
+from gradopt.exceptions import EvaluationError, InvalidInputError
+from gradopt.gradients._checks import (
+    Evaluation,
+    batch_values,
+    finish,
+    fmt,
+    name_of,
+    raise_remote,
+    reraise_here,
 )
 from gradopt.gradients._remote import (
     ChunkResult,
-    RemoteTraceback,
     ShippedFunction,
-    UnpicklableError,
     complex_warnings_as_errors,
     install_function,
     run_chunk,
@@ -52,65 +51,12 @@ from gradopt.gradients._remote import (
 )
 
 __all__ = [
-    "Evaluation",
     "Evaluator",
     "ExecutorEvaluator",
     "PoolEvaluator",
-    "SchemeLike",
     "SerialEvaluator",
     "VectorizedEvaluator",
 ]
-
-
-class SchemeLike(Protocol):
-    """What an evaluator needs from a finite-difference scheme.
-
-    Optional: ``name`` (for messages) and ``imaginary`` (complex step; False if absent).
-    """
-
-    def iter_points(self, x: FloatArray, h: FloatArray) -> Iterator[np.ndarray[Any, Any]]: ...
-
-    def points(self, x: FloatArray, h: FloatArray) -> np.ndarray[Any, Any]: ...
-
-
-class Evaluation(NamedTuple):
-    """The points of one gradient: f, the scheme's layout at `x` with steps `h`.
-
-    A named tuple: made once per gradient, so it must be cheap to create.
-    """
-
-    fun: Callable[..., Any]
-    scheme: SchemeLike
-    x: FloatArray
-    h: FloatArray
-    shape: tuple[int, ...]
-
-    @property
-    def imaginary(self) -> bool:
-        """Whether the steps are imaginary (complex step)."""
-        return bool(getattr(self.scheme, "imaginary", False))
-
-    @property
-    def method(self) -> str:
-        """The scheme's name, for messages."""
-        return str(getattr(self.scheme, "name", type(self.scheme).__name__))
-
-    def point(self, index: int) -> np.ndarray[Any, Any]:
-        """The `index`-th point, recomputed (for error messages only)."""
-        return next(islice(self.scheme.iter_points(self.x, self.h), index, None))
-
-    def where(self, index: int) -> str:
-        """Name the coordinate and the point of evaluation `index`."""
-        x, p = self.x, self.point(index)
-        moved = np.flatnonzero(p != x)
-        base = f"x = {_fmt(x)}"
-        if moved.size != 1:
-            return f"the point {_fmt(p)} of the {self.method} difference at {base}"
-        j = int(moved[0])
-        return (
-            f"coordinate {j} (x[{j}] = {x[j].item()!r} stepped to {p[j].item()!r}) of the "
-            f"{self.method} difference at {base}"
-        )
 
 
 class Evaluator(Protocol):
@@ -147,10 +93,10 @@ class SerialEvaluator:
                     append(fun(p.reshape(shape)))
         except Exception as exc:
             count(len(raw) + 1)
-            _reraise_here(exc, ev, f"while evaluating {ev.where(len(raw))}", imaginary)
+            reraise_here(exc, ev, f"while evaluating {ev.where(len(raw))}", imaginary)
             raise
         count(len(raw))
-        return _finish(raw, ev)
+        return finish(raw, ev)
 
     def value(self, fun: Callable[..., Any], x: np.ndarray[Any, Any]) -> float:
         return as_scalar_value(fun(x))
@@ -171,14 +117,14 @@ class VectorizedEvaluator(SerialEvaluator):
                 out = ev.fun(points.reshape((k, *ev.shape)))
         except Exception as exc:
             count(k)
-            what = f"a batch of {k} points ({ev.method} difference at x = {_fmt(ev.x)})"
-            _reraise_here(exc, ev, f"while evaluating {what}", imaginary)
+            what = f"a batch of {k} points ({ev.method} difference at x = {fmt(ev.x)})"
+            reraise_here(exc, ev, f"while evaluating {what}", imaginary)
             raise
         count(k)
-        return _finish(_batch_values(out, k), ev)
+        return finish(batch_values(out, k), ev)
 
     def value(self, fun: Callable[..., Any], x: np.ndarray[Any, Any]) -> float:
-        return as_scalar_value(_batch_values(fun(x[np.newaxis]), 1)[0])
+        return as_scalar_value(batch_values(fun(x[np.newaxis]), 1)[0])
 
 
 # ------------------------------------------------------------------------ on workers
@@ -230,7 +176,7 @@ class ExecutorEvaluator:
                 count(sum(r.calls for r in results))
                 raise self._failed(ev, exc) from exc
         count(sum(r.calls for r in results))
-        return _finish(self._gather(results, chunks, ev), ev)
+        return finish(self._gather(results, chunks, ev), ev)
 
     def _gather(
         self, results: list[ChunkResult], chunks: list[Any], ev: Evaluation
@@ -238,22 +184,22 @@ class ExecutorEvaluator:
         start = 0
         for result, chunk in zip(results, chunks, strict=True):
             if result.failure is not None:
-                _raise_remote(result, ev, start, len(chunk), self.vectorized)
+                raise_remote(result, ev, start, len(chunk), self.vectorized)
             start += len(chunk)
         if self.vectorized:
             return np.concatenate(
-                [_batch_values(r.values, len(c)) for r, c in zip(results, chunks, strict=True)]
+                [batch_values(r.values, len(c)) for r, c in zip(results, chunks, strict=True)]
             )
         return [v for r in results for v in r.values]
 
     def _failed(self, ev: Evaluation, exc: BaseException) -> EvaluationError:
-        name = _name(ev.fun)
+        name = name_of(ev.fun)
         text = f"{type(exc).__name__}: {exc}"
         if "pickl" in text.lower() or "serializ" in text.lower():
             return EvaluationError(f"{name} could not be sent to the workers ({text}).")
         return EvaluationError(
             f"the executor failed while evaluating {name} for the {ev.method} "
-            f"difference at x = {_fmt(ev.x)} ({text})."
+            f"difference at x = {fmt(ev.x)} ({text})."
         )
 
     def value(self, fun: Callable[..., Any], x: np.ndarray[Any, Any]) -> float:
@@ -326,7 +272,7 @@ def _worker_count(executor: Executor) -> int:
 
 
 def _ship_or_explain(fun: Callable[..., Any]) -> ShippedFunction:
-    name = _name(fun)
+    name = name_of(fun)
     try:
         return ship(fun, name)
     except TypeError as exc:
@@ -335,102 +281,3 @@ def _ship_or_explain(fun: Callable[..., Any]) -> ShippedFunction:
             "Use a module-level function that holds no locks, open files or generators, "
             "or evaluate in threads (executor=ThreadPoolExecutor(...))."
         ) from exc
-
-
-def _name(fun: Callable[..., Any]) -> str:
-    name = getattr(fun, "__qualname__", None) or getattr(fun, "__name__", None)
-    return repr(name) if name else repr(fun)
-
-
-def _fmt(x: np.ndarray[Any, Any]) -> str:
-    return np.array2string(x, threshold=12, edgeitems=3, separator=", ", max_line_width=10**9)
-
-
-def _complex_step_error(exc: BaseException) -> ComplexStepError:
-    return ComplexStepError(
-        f"method='complex' failed: the function does not accept complex input "
-        f"({type(exc).__name__}: {exc}). Write it with numpy operations that carry "
-        "complex numbers through (no float(), math.*, abs() or assignment into real "
-        "arrays), or use method='central'."
-    )
-
-
-def _reraise_here(exc: Exception, ev: Evaluation, note: str, imaginary: bool) -> None:
-    """Raise a ComplexStepError for complex-step casts; else annotate the user's `exc`."""
-    if imaginary and isinstance(exc, (TypeError, np.exceptions.ComplexWarning)):
-        raise _complex_step_error(exc) from exc
-    if sys.version_info >= (3, 11):
-        exc.add_note(f"gradopt: raised by {_name(ev.fun)} {note}")
-
-
-def _raise_remote(
-    result: ChunkResult, ev: Evaluation, start: int, size: int, vectorized: bool
-) -> None:
-    exc = result.failure
-    assert exc is not None
-    if result.traceback:
-        exc.__cause__ = RemoteTraceback(result.traceback)
-    if ev.imaginary and isinstance(exc, (TypeError, np.exceptions.ComplexWarning)):
-        raise _complex_step_error(exc) from exc
-    kind = exc.kind if isinstance(exc, UnpicklableError) else type(exc).__name__
-    if vectorized:
-        where = f"a batch of points {start}..{start + size - 1} of the {ev.method} "
-        where += f"difference at x = {_fmt(ev.x)}"
-    else:
-        where = ev.where(start + len(result.values))
-    raise EvaluationError(f"{_name(ev.fun)} raised {kind} at {where}: {exc}") from exc
-
-
-def _batch_values(out: Any, k: int) -> np.ndarray[Any, Any]:
-    arr = np.asarray(out)
-    if arr.shape not in ((k,), (k, 1)):
-        raise ObjectiveError(
-            f"a vectorized function must return {k} values for a batch of {k} points; "
-            f"it returned an array of shape {arr.shape}."
-        )
-    return arr.reshape(k)
-
-
-def _finish(raw: list[Any] | np.ndarray[Any, Any], ev: Evaluation) -> np.ndarray[Any, Any]:
-    """Stack values, check the complex step kept its imaginary part and all are finite."""
-    imaginary = ev.imaginary
-    values = _as_values(raw, np.complex128 if imaginary else np.float64)
-    if imaginary and not (
-        np.iscomplexobj(raw) if isinstance(raw, np.ndarray) else any(map(np.iscomplexobj, raw))
-    ):
-        raise ComplexStepError(
-            "method='complex' needs a function that carries complex numbers through, "
-            "but this one returned real values for complex input (the imaginary part, "
-            "which holds the derivative, was dropped). Use method='central'."
-        )
-    # A cheap screen first: a NaN or inf anywhere makes the sum (or dot product) non-finite;
-    # so may an overflow, and then the exact check finds nothing wrong. Python's sum is the
-    # fastest for a few values, numpy's dot for many.
-    total = sum(raw) if len(raw) <= 16 else values.dot(values)
-    if not cmath.isfinite(total) and not (finite := np.isfinite(values)).all():
-        i = int(np.argmin(finite))
-        raise NonFiniteEvaluationError(
-            f"{_name(ev.fun)} returned {values[i]} at {ev.where(i)}; a finite difference "
-            "needs finite values (is the point outside the function's valid range? "
-            "FiniteDifference(..., bounds=...) keeps the steps inside a box)."
-        )
-    return values
-
-
-def _as_values(
-    raw: list[Any] | np.ndarray[Any, Any], dtype: type[np.generic]
-) -> np.ndarray[Any, Any]:
-    """Stack the outputs of f into a 1-D array, checking each is a scalar."""
-    try:
-        values = np.asarray(raw, dtype=dtype)
-    except (TypeError, ValueError):
-        values = np.empty(0)
-    if values.shape != (len(raw),):
-        if values.size == len(raw):
-            return values.reshape(-1)
-        for item in raw:  # find the offending value for the error message
-            if np.iscomplexobj(item):
-                item = np.real(item)
-            as_scalar_value(item)
-        raise ObjectiveError("the function must return a scalar at every point.")
-    return values

@@ -15,8 +15,8 @@ from gradopt._typing import FloatArray
 from gradopt.exceptions import InvalidInputError, NonFiniteEvaluationError
 from gradopt.gradients._base import BaseProvider
 from gradopt.gradients._bounds import Box, parse_bounds
+from gradopt.gradients._checks import Evaluation
 from gradopt.gradients._evaluators import (
-    Evaluation,
     Evaluator,
     ExecutorEvaluator,
     PoolEvaluator,
@@ -148,8 +148,9 @@ class FiniteDifference(BaseProvider):
     ------
     EvaluationError
         When f fails at a point on a worker: names the coordinate and the point, with
-        the original exception as ``__cause__``. In this process the user's own
-        exception propagates with its type (plus a note naming the coordinate).
+        the original exception as ``__cause__``, and is an instance of its type too. In
+        this process the user's own exception propagates unchanged (plus a note naming
+        the coordinate on Python >= 3.11).
     NonFiniteEvaluationError
         When f returns NaN or infinity at a point of the difference (any mode).
 

@@ -220,6 +220,8 @@ def test_worker_exception_becomes_evaluation_error(mode: str, request: Any) -> N
         p.grad(X)
     cause = info.value.__cause__
     assert isinstance(cause, ValueError) and str(cause) == "simulation diverged"
+    assert isinstance(info.value, ValueError)  # `except ValueError` still catches it
+    assert type(info.value).__name__ == "EvaluationError[ValueError]"
     # Every call is counted: each chunk of 7 points runs until it fails, the first at its
     # 5th point (coordinate 2's first), the second runs through.
     assert p.nfev == 12
