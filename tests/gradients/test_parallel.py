@@ -341,3 +341,16 @@ def test_any_scheme_with_the_interface_runs_in_parallel(mode: str, request: Any)
     expected = serial._evaluate_points(X, h, FivePoint())
     assert np.array_equal(par._evaluate_points(X, h, FivePoint()), expected)
     assert par.nfev == serial.nfev == 4 * X.size
+
+
+@pytest.mark.parametrize("where", ["threads", "workers=2"])
+def test_vectorized_chunks_on_workers(where: str, request: Any) -> None:
+    """With an executor, a vectorized f gets one call per chunk (one per worker)."""
+    serial = FiniteDifference(objective, "central")
+    kwargs: dict[str, Any] = {"workers": 2} if where == "workers=2" else {}
+    if where == "threads":
+        kwargs["executor"] = request.getfixturevalue("threads")
+    with FiniteDifference(objective, "central", vectorized=True, **kwargs) as p:
+        assert np.array_equal(p.grad(X), serial.grad(X))
+        assert p.value(X) == serial.value(X)  # a batch of one, in this process
+        assert p.nfev == serial.nfev
