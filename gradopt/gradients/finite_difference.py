@@ -250,7 +250,7 @@ class FiniteDifference(BaseProvider):
         The evaluator (serial, vectorized or on an executor) returns them in the scheme's
         order, counted, checked to be finite, and complex for the complex step.
         """
-        ev = Evaluation(self.fun, scheme or self.scheme, x, h, self._shape)
+        ev = Evaluation(self.fun, self.scheme if scheme is None else scheme, x, h, self._shape)
         return self._evaluator.evaluate(ev, self._count)
 
     # ------------------------------------------------------------ worker lifetime
