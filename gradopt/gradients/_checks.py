@@ -62,11 +62,7 @@ class Evaluation(NamedTuple):
     x: FloatArray
     h: FloatArray
     shape: tuple[int, ...]
-
-    @property
-    def imaginary(self) -> bool:
-        """Whether the steps are imaginary (complex step)."""
-        return bool(getattr(self.scheme, "imaginary", False))
+    imaginary: bool = False  # the scheme's steps are imaginary (complex step)
 
     @property
     def method(self) -> str:

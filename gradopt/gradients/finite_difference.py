@@ -250,7 +250,13 @@ class FiniteDifference(BaseProvider):
         The evaluator (serial, vectorized or on an executor) returns them in the scheme's
         order, counted, checked to be finite, and complex for the complex step.
         """
-        ev = Evaluation(self.fun, self.scheme if scheme is None else scheme, x, h, self._shape)
+        if scheme is None:
+            scheme = self.scheme
+            imaginary = scheme.imaginary
+        else:  # ``imaginary`` is optional in a duck-typed scheme
+            imaginary = bool(getattr(scheme, "imaginary", False))
+        # _make is the cheapest way to build a named tuple (this runs once per gradient).
+        ev = Evaluation._make((self.fun, scheme, x, h, self._shape, imaginary))
         return self._evaluator.evaluate(ev, self._count)
 
     # ------------------------------------------------------------ worker lifetime
