@@ -354,3 +354,40 @@ def test_vectorized_chunks_on_workers(where: str, request: Any) -> None:
         assert np.array_equal(p.grad(X), serial.grad(X))
         assert p.value(X) == serial.value(X)  # a batch of one, in this process
         assert p.nfev == serial.nfev
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_no_workers_outlive_a_script_that_never_closes() -> None:
+    """A script that forgets close() exits promptly, and its workers with it."""
+    import subprocess
+    import time
+
+    script = (
+        "import numpy as np\n"
+        "from gradopt import FiniteDifference\n"
+        "p = FiniteDifference(lambda x: float(np.sum(x**2)), workers=2)\n"
+        "p.grad(np.ones(4))\n"
+        "print(' '.join(str(q) for q in p._evaluator._pool._processes))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, env=env
+    )
+    assert out.returncode == 0, out.stderr
+    pids = [int(p) for p in out.stdout.split()]
+    assert len(pids) == 2
+    deadline = time.monotonic() + 10
+    alive = pids
+    while alive and time.monotonic() < deadline:
+        alive = [p for p in pids if _alive(p)]
+        time.sleep(0.05)
+    assert alive == []
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as stat:  # a zombie is not alive
+        return stat.read().split()[2] != "Z"
