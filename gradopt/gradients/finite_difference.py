@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
-import warnings
+import math
+import operator
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, StrictBool, field_validator, model_validator
 
-from gradopt._typing import ArrayLike, FloatArray, as_scalar_value
+from gradopt._typing import ArrayLike, FloatArray
 from gradopt.exceptions import (
-    ComplexStepError,
     InvalidInputError,
     MissingCapabilityError,
-    ObjectiveError,
+    NonFiniteEvaluationError,
 )
 from gradopt.gradients._base import BaseProvider
+from gradopt.gradients._bounds import Box, parse_bounds
+from gradopt.gradients._checks import Evaluation
+from gradopt.gradients._evaluators import (
+    Evaluator,
+    ExecutorEvaluator,
+    PoolEvaluator,
+    SerialEvaluator,
+    VectorizedEvaluator,
+)
 from gradopt.gradients._schemes import SCHEMES, Scheme
 
 __all__ = ["FiniteDifference"]
@@ -44,6 +54,59 @@ class FiniteDifferenceOptions(BaseModel):
             raise ValueError(f"step must be positive and finite; got {step!r}")
         return float(arr) if arr.ndim == 0 else tuple(arr.tolist())
 
+    executor: Executor | None = None
+    workers: int | None = None
+    vectorized: StrictBool = False
+    bounds: Box | None = None
+
+    @field_validator("workers", mode="before")
+    @classmethod
+    def _positive_workers(cls, workers: Any) -> Any:
+        if workers is None:
+            return None
+        try:
+            if isinstance(workers, bool):
+                raise TypeError
+            n = operator.index(workers)
+        except TypeError:
+            raise ValueError(f"workers must be a positive integer; got {workers!r}") from None
+        if n < 1:
+            raise ValueError(f"workers must be a positive integer; got {workers!r}")
+        return n
+
+    @field_validator("executor", mode="before")
+    @classmethod
+    def _an_executor(cls, executor: Any) -> Any:
+        if executor is not None and not isinstance(executor, Executor):
+            raise ValueError(
+                "executor must be a concurrent.futures.Executor (a ThreadPoolExecutor, "
+                "ProcessPoolExecutor or distributed.Client(...).get_executor()); got "
+                f"{type(executor).__name__}"
+            )
+        return executor
+
+    @field_validator("bounds", mode="before")
+    @classmethod
+    def _valid_bounds(cls, bounds: Any) -> Any:
+        return parse_bounds(bounds)
+
+    @model_validator(mode="after")
+    def _one_way_to_parallelize(self) -> FiniteDifferenceOptions:
+        if self.executor is not None and self.workers is not None:
+            raise ValueError(
+                "give either executor or workers, not both (workers=N is a shortcut for a "
+                "process pool of N workers that gradopt owns)"
+            )
+        return self
+
+    def make_evaluator(self) -> Evaluator:
+        """The evaluator these options ask for."""
+        if self.workers is not None:
+            return PoolEvaluator(self.workers, self.vectorized)
+        if self.executor is not None:
+            return ExecutorEvaluator(self.executor, self.vectorized)
+        return VectorizedEvaluator() if self.vectorized else SerialEvaluator()
+
 
 class FiniteDifference(BaseProvider):
     """Gradient of a black-box function by finite differences.
@@ -66,13 +129,45 @@ class FiniteDifference(BaseProvider):
         method's theoretical optimum relative to ``max(1, |x_j|)`` is used:
         ``sqrt(eps)`` (one-sided), ``eps**(1/3)`` (central), 1e-20 (complex), about
         0.06 (richardson, the largest of its steps).
+    executor : concurrent.futures.Executor, optional
+        Evaluate the points of each gradient on this executor: a thread or process pool,
+        or a Dask cluster's ``distributed.Client(...).get_executor()``. All points are
+        submitted together, in about one chunk per worker; the gradient is bit-for-bit
+        the serial one. ``value(x)`` is computed in this process. The executor stays
+        the caller's to shut down.
+    workers : int, optional
+        Shortcut for a process pool of `workers` processes that gradopt owns: started at
+        the first gradient, shut down by :meth:`close` (or leaving a ``with`` block, or
+        garbage collection). f is sent to each worker once (with cloudpickle when plain
+        pickle cannot, so lambdas and closures work); an f that cannot be sent gets an
+        :class:`~gradopt.exceptions.InvalidInputError` naming it. Not with `executor`.
+    vectorized : bool, default False
+        ``fun`` takes a batch of points, shape ``(k, *x.shape)``, and returns ``k``
+        values: one call per gradient (per chunk with an executor). ``value(x)`` calls it
+        with a batch of one. ``nfev`` counts points, as scipy does.
+    bounds : sequence of (lo, hi) pairs or scipy.optimize.Bounds, optional
+        Keep every evaluation inside the box (None or inf for an open side). A step
+        that would leave it turns one-sided: forward/backward steps turn around or
+        shorten; central uses the second-order one-sided formula
+        ``(-3 f(x) + 4 f(x+h) - f(x+2h)) / 2h`` (same number of calls, plus ``f(x)``).
+        ``x`` outside the box is an error.
+
+    Raises
+    ------
+    EvaluationError
+        When f fails at a point on a worker: names the coordinate and the point, with
+        the original exception as ``__cause__``, and is an instance of its type too. In
+        this process the user's own exception propagates unchanged (plus a note naming
+        the coordinate on Python >= 3.11).
+    NonFiniteEvaluationError
+        When f returns NaN or infinity at a point of the difference (any mode).
 
     Examples
     --------
     >>> import numpy as np
     >>> p = FiniteDifference(np.sin, method="central")
     >>> float(p.grad(1.0))  # cos(1)
-    0.5403023058...
+    0.5403023058
     >>> fwd = FiniteDifference(lambda x: np.sum(x**2), method="forward")
     >>> _ = fwd.value_and_grad(np.ones(3))
     >>> fwd.nfev  # d + 1
@@ -80,6 +175,19 @@ class FiniteDifference(BaseProvider):
     >>> g, err = FiniteDifference(np.sin, method="richardson").grad_and_error(1.0)
     >>> bool(abs(g - np.cos(1.0)) <= err < 1e-13)
     True
+
+    On two threads (bit-for-bit the serial gradient), and inside a box:
+
+    >>> from concurrent.futures import ThreadPoolExecutor
+    >>> def f(x):
+    ...     return np.sum(x**2)
+    >>> with ThreadPoolExecutor(2) as pool:
+    ...     g = FiniteDifference(f, executor=pool).grad(np.ones(3))
+    >>> bool(np.array_equal(g, FiniteDifference(f).grad(np.ones(3))))
+    True
+    >>> box = FiniteDifference(np.sqrt, bounds=[(0.0, 1.0)])  # never evaluates sqrt(x > 1)
+    >>> float(box.grad(1.0))  # 1 / (2 sqrt(x)), from the one-sided formula at the bound
+    0.5000000000
     """
 
     def __init__(
@@ -87,11 +195,25 @@ class FiniteDifference(BaseProvider):
         fun: Callable[..., Any],
         method: Method = "central",
         step: float | Sequence[float] | None = None,
+        *,
+        executor: Executor | None = None,
+        workers: int | None = None,
+        vectorized: bool = False,
+        bounds: Any = None,
     ) -> None:
         super().__init__(fun)
-        self.options = FiniteDifferenceOptions(method=method, step=step)  # type: ignore[arg-type]
+        self.options = FiniteDifferenceOptions(
+            method=method,
+            step=step,  # type: ignore[arg-type]
+            executor=executor,
+            workers=workers,
+            vectorized=vectorized,
+            bounds=bounds,
+        )
         self.scheme: Scheme = SCHEMES[self.options.method]
         self._err: FloatArray | None = None
+        self._box = self.options.bounds
+        self._evaluator = self.options.make_evaluator()
 
     @property
     def method(self) -> str:
@@ -111,13 +233,20 @@ class FiniteDifference(BaseProvider):
         return h
 
     def _compute_grad(self, x: FloatArray, f0: float | None) -> tuple[float | None, FloatArray]:
-        if self.scheme.uses_f0 and f0 is None:
-            f0 = self._call(x)
         h = self.steps(x)
-        values = self._evaluate_points(x, h)
-        combine_with_error = getattr(self.scheme, "combine_with_error", None)
+        scheme: Any = self.scheme
+        if self._box is not None:
+            scheme, h = self._box.fit(scheme, x, h)
+        if scheme.uses_f0 and f0 is None:
+            f0 = self._compute_value(x)
+            if not math.isfinite(f0):
+                raise NonFiniteEvaluationError(
+                    f"{self!r}: f(x) = {f0} at x = {x}; a one-sided difference needs it finite."
+                )
+        values = self._evaluate_points(x, h, scheme)
+        combine_with_error = getattr(scheme, "combine_with_error", None)
         if combine_with_error is None:
-            return f0, self.scheme.combine(values, f0, h)
+            return f0, scheme.combine(values, f0, h)
         grad, self._err = combine_with_error(values, f0, h, x=x)  # cached with the gradient
         return f0, grad
 
@@ -137,58 +266,42 @@ class FiniteDifference(BaseProvider):
         assert self._err is not None
         return grad, self._err.reshape(self._shape).copy()
 
-    def _evaluate_points(self, x: FloatArray, h: FloatArray) -> np.ndarray[Any, Any]:
-        """Values of the user's function at every point of the scheme, in order."""
-        points = self.scheme.iter_points(x, h)
-        if self.scheme.imaginary:
-            return self._evaluate_complex(points)
-        fun, shape = self.fun, self._shape
-        raw = [fun(p.reshape(shape)) for p in points]
-        self._count(len(raw))
-        return _as_values(raw, np.float64)
+    def _compute_value(self, x: FloatArray) -> float:
+        if self._box is not None:
+            self._box.arrays(x)  # x must lie in the box
+        if not self.options.vectorized:
+            return self._call(x)  # always in this process, also with an executor
+        self.nfev += 1
+        return self._evaluator.value(self.fun, self._user_shaped(x))
 
-    def _evaluate_complex(self, points: Any) -> np.ndarray[Any, Any]:
-        fun, shape = self.fun, self._shape
-        raw: list[Any] = []
-        try:
-            with warnings.catch_warnings():
-                # Casting a complex intermediate to float drops the derivative silently.
-                warnings.simplefilter("error", np.exceptions.ComplexWarning)
-                for p in points:
-                    raw.append(fun(p.reshape(shape)))
-        except (TypeError, np.exceptions.ComplexWarning) as exc:
-            self._count(len(raw) + 1)
-            if not type(exc).__module__.startswith(("builtins", "numpy", "scipy", "math")):
-                raise  # the user's own TypeError subclass: theirs, not about complex input
-            raise ComplexStepError(
-                f"method='complex' failed: the function does not accept complex input "
-                f"({type(exc).__name__}: {exc}). Write it with numpy operations that carry "
-                "complex numbers through (no float(), math.*, abs() or assignment into real "
-                "arrays), or use method='central'."
-            ) from exc
-        self._count(len(raw))
-        values = _as_values(raw, np.complex128)
-        if not any(np.iscomplexobj(v) for v in raw):
-            raise ComplexStepError(
-                "method='complex' needs a function that carries complex numbers through, "
-                "but this one returned real values for complex input (the imaginary part, "
-                "which holds the derivative, was dropped). Use method='central'."
-            )
-        return values
+    def _evaluate_points(
+        self, x: FloatArray, h: FloatArray, scheme: Any = None
+    ) -> np.ndarray[Any, Any]:
+        """Values of the user's function at every point of `scheme` (default: the method's).
 
+        The evaluator (serial, vectorized or on an executor) returns them in the scheme's
+        order, counted, checked to be finite, and complex for the complex step.
+        """
+        if scheme is None:
+            scheme = self.scheme
+            imaginary = scheme.imaginary
+        else:  # ``imaginary`` is optional in a duck-typed scheme
+            imaginary = bool(getattr(scheme, "imaginary", False))
+        # _make is the cheapest way to build a named tuple (this runs once per gradient).
+        ev = Evaluation._make((self.fun, scheme, x, h, self._shape, imaginary))
+        return self._evaluator.evaluate(ev, self._count)
 
-def _as_values(raw: list[Any], dtype: type[np.generic]) -> np.ndarray[Any, Any]:
-    """Stack the outputs of f into a 1-D array, checking each is a scalar."""
-    try:
-        values = np.asarray(raw, dtype=dtype)
-    except (TypeError, ValueError):
-        values = np.empty(0)
-    if values.shape != (len(raw),):
-        if values.size == len(raw):
-            return values.reshape(-1)
-        for item in raw:  # find the offending value for the error message
-            if np.iscomplexobj(item):
-                item = np.real(item)
-            as_scalar_value(item)
-        raise ObjectiveError("the function must return a scalar at every point.")
-    return values
+    # ------------------------------------------------------------ worker lifetime
+    def close(self) -> None:
+        """Shut down the worker processes of ``workers=N`` (no-op otherwise).
+
+        A given ``executor`` is the caller's and is left running. A later gradient
+        starts a new pool.
+        """
+        self._evaluator.close()
+
+    def __enter__(self) -> FiniteDifference:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

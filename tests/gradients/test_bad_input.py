@@ -216,9 +216,11 @@ def test_user_exceptions_reach_the_caller_unchanged(maker: Any, exc_type: Any, c
         raise exc_type("the model diverged at step 7")
 
     p = Analytic(fails, fails) if maker is MAKERS["analytic"] else maker(fails)
-    with pytest.raises(exc_type, match=r"^the model diverged at step 7$") as info:
+    with pytest.raises(exc_type) as info:
         getattr(p, call)(np.ones(3))
     assert type(info.value) is exc_type
+    # Its own message; a finite difference may add a note (PEP 678) naming the point.
+    assert str(info.value) == "the model diverged at step 7"
 
 
 @pytest.mark.parametrize("method", ["forward", "backward", "central", "complex"])
@@ -232,5 +234,6 @@ def test_user_exception_during_the_differences_reaches_the_caller(method: Any) -
 
     p = FiniteDifference(fails_off_x, method=method)
     assert p.value(np.ones(2)) == 2.0
-    with pytest.raises(WrongModelError, match=r"^off the grid$"):
+    with pytest.raises(WrongModelError) as info:
         p.grad(np.ones(2))
+    assert str(info.value) == "off the grid"  # its own message (a note may name the point)

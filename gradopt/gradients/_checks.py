@@ -1,0 +1,228 @@
+"""Checking what f returned (or raised) at the points of a finite difference.
+
+Values are stacked and checked (scalars, complex for the complex step, finite); failures
+become errors that name the coordinate and the point. :class:`Evaluation` carries what a
+message needs: f, the scheme's layout, x and the steps.
+"""
+
+from __future__ import annotations
+
+import cmath
+import sys
+import weakref
+from collections.abc import Callable, Iterator
+from itertools import islice
+from typing import Any, NamedTuple, Protocol
+
+import numpy as np
+
+from gradopt._typing import FloatArray, as_scalar_value
+from gradopt.exceptions import (
+    ComplexStepError,
+    EvaluationError,
+    NonFiniteEvaluationError,
+    ObjectiveError,
+)
+from gradopt.gradients._remote import ChunkResult, RemoteTraceback, UnpicklableError
+
+__all__ = [
+    "Evaluation",
+    "SchemeLike",
+    "as_values",
+    "batch_values",
+    "complex_step_error",
+    "evaluation_error",
+    "finish",
+    "fmt",
+    "name_of",
+    "raise_remote",
+    "reraise_here",
+]
+
+
+class SchemeLike(Protocol):
+    """What an evaluator needs from a finite-difference scheme.
+
+    Optional: ``name`` (for messages) and ``imaginary`` (complex step; False if absent).
+    """
+
+    def iter_points(self, x: FloatArray, h: FloatArray) -> Iterator[np.ndarray[Any, Any]]: ...
+
+    def points(self, x: FloatArray, h: FloatArray) -> np.ndarray[Any, Any]: ...
+
+
+class Evaluation(NamedTuple):
+    """The points of one gradient: f, the scheme's layout at `x` with steps `h`.
+
+    A named tuple: made once per gradient, so it must be cheap to create.
+    """
+
+    fun: Callable[..., Any]
+    scheme: SchemeLike
+    x: FloatArray
+    h: FloatArray
+    shape: tuple[int, ...]
+    imaginary: bool = False  # the scheme's steps are imaginary (complex step)
+
+    @property
+    def method(self) -> str:
+        """The scheme's name, for messages."""
+        return str(getattr(self.scheme, "name", type(self.scheme).__name__))
+
+    def point(self, index: int) -> np.ndarray[Any, Any]:
+        """The `index`-th point, recomputed (for error messages only)."""
+        return next(islice(self.scheme.iter_points(self.x, self.h), index, None))
+
+    def where(self, index: int) -> str:
+        """Name the coordinate and the point of evaluation `index`."""
+        x, p = self.x, self.point(index)
+        moved = np.flatnonzero(p != x)
+        base = f"x = {fmt(x)}"
+        if moved.size != 1:
+            return f"the point {fmt(p)} of the {self.method} difference at {base}"
+        j = int(moved[0])
+        return (
+            f"coordinate {j} (x[{j}] = {x[j].item()!r} stepped to {p[j].item()!r}) of the "
+            f"{self.method} difference at {base}"
+        )
+
+
+def name_of(fun: Callable[..., Any]) -> str:
+    name = getattr(fun, "__qualname__", None) or getattr(fun, "__name__", None)
+    return repr(name) if name else repr(fun)
+
+
+def fmt(x: np.ndarray[Any, Any]) -> str:
+    return np.array2string(x, threshold=12, edgeitems=3, separator=", ", max_line_width=10**9)
+
+
+def _rejects_complex_input(exc: BaseException) -> bool:
+    """Whether `exc` is Python's, numpy's or scipy's complaint about complex input.
+
+    A user's own TypeError subclass is theirs and propagates as it is.
+    """
+    return isinstance(exc, (TypeError, np.exceptions.ComplexWarning)) and type(
+        exc
+    ).__module__.startswith(("builtins", "numpy", "scipy", "math"))
+
+
+def complex_step_error(exc: BaseException) -> ComplexStepError:
+    return ComplexStepError(
+        f"method='complex' failed: the function does not accept complex input "
+        f"({type(exc).__name__}: {exc}). Write it with numpy operations that carry "
+        "complex numbers through (no float(), math.*, abs() or assignment into real "
+        "arrays), or use method='central'."
+    )
+
+
+def reraise_here(exc: Exception, ev: Evaluation, note: str, imaginary: bool) -> None:
+    """Raise a ComplexStepError for complex-step casts; else annotate the user's `exc`."""
+    if imaginary and _rejects_complex_input(exc):
+        raise complex_step_error(exc) from exc
+    if sys.version_info >= (3, 11):
+        exc.add_note(f"gradopt: raised by {name_of(ev.fun)} {note}")
+
+
+def raise_remote(
+    result: ChunkResult, ev: Evaluation, start: int, size: int, vectorized: bool
+) -> None:
+    exc = result.failure
+    assert exc is not None
+    if result.traceback:
+        exc.__cause__ = RemoteTraceback(result.traceback)
+    if ev.imaginary and _rejects_complex_input(exc):
+        raise complex_step_error(exc) from exc
+    kind = exc.kind if isinstance(exc, UnpicklableError) else type(exc).__name__
+    if vectorized:
+        where = f"a batch of points {start}..{start + size - 1} of the {ev.method} "
+        where += f"difference at x = {fmt(ev.x)}"
+    else:
+        where = ev.where(start + len(result.values))
+    raise evaluation_error(f"{name_of(ev.fun)} raised {kind} at {where}: {exc}", exc) from exc
+
+
+_WRAPPERS: weakref.WeakKeyDictionary[type, type[EvaluationError]] = weakref.WeakKeyDictionary()
+
+
+def evaluation_error(message: str, original: BaseException) -> EvaluationError:
+    """An EvaluationError that is also an instance of the original's type, when possible.
+
+    So ``except ValueError`` in the caller's code still catches a ValueError raised by f
+    on a worker (the contract in :mod:`gradopt.exceptions`). The class is made once per
+    type, e.g. ``EvaluationError[ValueError]``; types that cannot be combined (a
+    different memory layout, such as OSError's) give a plain EvaluationError.
+    """
+    kind = type(original)
+    if isinstance(original, (UnpicklableError, EvaluationError)) or kind is Exception:
+        return EvaluationError(message)
+    try:
+        cls = _WRAPPERS.get(kind)
+        if cls is None:
+            label = f"EvaluationError[{kind.__name__}]"
+            namespace: dict[str, Any] = {
+                "__module__": EvaluationError.__module__,
+                "__qualname__": label,
+                # The user's __init__ and __str__ may expect arguments we do not have.
+                "__init__": BaseException.__init__,
+                "__str__": BaseException.__str__,
+                "__reduce__": BaseException.__reduce__,
+            }
+            cls = _WRAPPERS[kind] = type(label, (EvaluationError, kind), namespace)
+        return cls(message)
+    except Exception:
+        return EvaluationError(message)
+
+
+def batch_values(out: Any, k: int) -> np.ndarray[Any, Any]:
+    arr = np.asarray(out)
+    if arr.shape not in ((k,), (k, 1)):
+        raise ObjectiveError(
+            f"a vectorized function must return {k} values for a batch of {k} points; "
+            f"it returned an array of shape {arr.shape}."
+        )
+    return arr.reshape(k)
+
+
+def finish(raw: list[Any] | np.ndarray[Any, Any], ev: Evaluation) -> np.ndarray[Any, Any]:
+    """Stack values, check the complex step kept its imaginary part and all are finite."""
+    imaginary = ev.imaginary
+    values = as_values(raw, np.complex128 if imaginary else np.float64)
+    if imaginary and not (
+        np.iscomplexobj(raw) if isinstance(raw, np.ndarray) else any(map(np.iscomplexobj, raw))
+    ):
+        raise ComplexStepError(
+            "method='complex' needs a function that carries complex numbers through, "
+            "but this one returned real values for complex input (the imaginary part, "
+            "which holds the derivative, was dropped). Use method='central'."
+        )
+    # A cheap screen first: a NaN or inf anywhere makes the sum (or dot product) non-finite;
+    # so may an overflow, and then the exact check finds nothing wrong. Python's sum is the
+    # fastest for a few values, numpy's dot for many.
+    total = sum(raw) if len(raw) <= 16 else values.dot(values)
+    if not cmath.isfinite(total) and not (finite := np.isfinite(values)).all():
+        i = int(np.argmin(finite))
+        raise NonFiniteEvaluationError(
+            f"{name_of(ev.fun)} returned {values[i]} at {ev.where(i)}; a finite difference "
+            "needs finite values (is the point outside the function's valid range? "
+            "FiniteDifference(..., bounds=...) keeps the steps inside a box)."
+        )
+    return values
+
+
+def as_values(
+    raw: list[Any] | np.ndarray[Any, Any], dtype: type[np.generic]
+) -> np.ndarray[Any, Any]:
+    """Stack the outputs of f into a 1-D array, checking each is a scalar."""
+    try:
+        values = np.asarray(raw, dtype=dtype)
+    except (TypeError, ValueError):
+        values = np.empty(0)
+    if values.shape != (len(raw),):
+        if values.size == len(raw):
+            return values.reshape(-1)
+        for item in raw:  # find the offending value for the error message
+            if np.iscomplexobj(item):
+                item = np.real(item)
+            as_scalar_value(item)
+        raise ObjectiveError("the function must return a scalar at every point.")
+    return values

@@ -1,0 +1,219 @@
+"""What runs on the workers: the task that evaluates a chunk of points, and shipping f.
+
+Everything here must be importable on a worker (a process of a pool, a Dask worker), so
+it depends on nothing but numpy and the standard library. A task never raises: it returns
+a :class:`ChunkResult` holding the values computed before a failure and the failure itself,
+made safe to send back across a process boundary. The caller turns it into a gradopt
+error naming the coordinate and the point.
+
+Functions are sent to worker processes once, as bytes (plain pickle when it can, else
+cloudpickle, which also handles lambdas and closures), and unpickled once per worker into
+a small cache keyed by a digest of those bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+import threading
+import traceback
+import warnings
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "ChunkResult",
+    "RemoteTraceback",
+    "ShippedFunction",
+    "complex_warnings_as_errors",
+    "install_function",
+    "run_chunk",
+    "ship",
+]
+
+
+class RemoteTraceback(Exception):
+    """The formatted traceback of an exception raised in another process."""
+
+    def __init__(self, tb: str) -> None:
+        super().__init__(tb)
+        self.tb = tb
+
+    def __str__(self) -> str:
+        return self.tb
+
+
+class UnpicklableError(Exception):
+    """Stands in for an exception that could not be sent back from a worker."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(kind, message)
+        self.kind, self.message = kind, message
+
+    def __str__(self) -> str:
+        return f"{self.message} (a {self.kind} that could not be sent back from the worker)"
+
+
+@dataclass
+class ChunkResult:
+    """Outcome of one task: values in order, up to a failure if there was one.
+
+    ``failure`` was raised at point ``len(values)`` of the chunk (or by the single call
+    of a vectorized chunk, then ``values`` is empty); ``calls`` counts calls of f,
+    including the one that failed.
+    """
+
+    values: list[Any] | np.ndarray[Any, Any]
+    calls: int
+    failure: BaseException | None = None
+    traceback: str = ""
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+# ------------------------------------------------------------------- shipping functions
+@dataclass(frozen=True)
+class ShippedFunction:
+    """A picklable handle on the user's function: a digest, and the bytes unless preloaded."""
+
+    token: str
+    name: str
+    payload: bytes | None = None
+
+    def resolve(self) -> Callable[..., Any]:
+        fun = _CACHE.get(self.token)
+        if fun is None:
+            if self.payload is None:
+                raise RuntimeError(f"function {self.name} was not installed on this worker")
+            fun = install_function(self.token, self.payload)
+        return fun
+
+
+_CACHE: OrderedDict[str, Callable[..., Any]] = OrderedDict()
+_CACHE_SIZE = 8
+_CACHE_LOCK = threading.Lock()
+
+
+def install_function(token: str, payload: bytes) -> Callable[..., Any]:
+    """Unpickle a shipped function into this process's cache (also a pool initializer)."""
+    fun: Callable[..., Any] = pickle.loads(payload)
+    with _CACHE_LOCK:
+        _CACHE[token] = fun
+        _CACHE.move_to_end(token)
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return fun
+
+
+def ship(fun: Callable[..., Any], name: str) -> ShippedFunction:
+    """Serialize `fun` once for worker processes.
+
+    Plain pickle is tried first (module-level functions travel as a reference); functions
+    defined in ``__main__``, lambdas and closures go by value with cloudpickle.
+
+    Raises
+    ------
+    TypeError
+        If neither can serialize `fun`; the message says why.
+    """
+    payload: bytes | None = None
+    reason = ""
+    if getattr(fun, "__module__", None) != "__main__":
+        try:
+            payload = pickle.dumps(fun, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception as exc:
+            reason = f"pickle: {type(exc).__name__}: {exc}"
+    if payload is None:
+        try:
+            import cloudpickle
+        except ImportError:  # pragma: no cover - cloudpickle is a runtime dependency
+            raise TypeError(reason or "cloudpickle is not installed") from None
+        try:
+            payload = cloudpickle.dumps(fun, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception as exc:
+            raise TypeError(
+                "; ".join(filter(None, [reason, f"cloudpickle: {type(exc).__name__}: {exc}"]))
+            ) from exc
+    return ShippedFunction(hashlib.blake2b(payload, digest_size=16).hexdigest(), name, payload)
+
+
+# ------------------------------------------------------------------- the task itself
+def run_chunk(
+    fun: Callable[..., Any] | ShippedFunction,
+    points: np.ndarray[Any, Any],
+    shape: tuple[int, ...],
+    imaginary: bool,
+    vectorized: bool,
+    portable: bool,
+) -> ChunkResult:
+    """Evaluate f at each row of `points` (or once on the whole batch when `vectorized`).
+
+    `shape` is the shape f expects for one point. With `portable`, a failure is made safe
+    to pickle (its traceback kept as text) because the result crosses a process boundary.
+    """
+    values: list[Any] = []
+    try:
+        f = fun.resolve() if isinstance(fun, ShippedFunction) else fun
+        with complex_warnings_as_errors() if imaginary else nullcontext():
+            if vectorized:
+                batch = np.asarray(f(points.reshape((len(points), *shape))))
+                return ChunkResult(batch, calls=len(points))
+            append = values.append
+            for p in points:
+                append(f(p.reshape(shape)))
+    except Exception as exc:
+        calls = len(points) if vectorized else len(values) + 1
+        tb = traceback.format_exc() if portable else ""
+        return ChunkResult(values, calls, _portable(exc) if portable else exc, tb)
+    return ChunkResult(values, calls=len(values))
+
+
+def _portable(exc: BaseException) -> BaseException:
+    """`exc` if it survives a pickle round trip, else a stand-in carrying its text."""
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:
+        return UnpicklableError(type(exc).__name__, str(exc))
+    return exc
+
+
+# ------------------------------------------------------------ complex-step warnings
+_FILTER_LOCK = threading.Lock()
+_FILTER_USERS = 0
+_FILTER = ("error", None, np.exceptions.ComplexWarning, None, 0)
+
+
+@contextmanager
+def complex_warnings_as_errors() -> Iterator[None]:
+    """Turn ``ComplexWarning`` (a complex value cast to real) into an error.
+
+    Casting drops the imaginary part, which holds the complex-step derivative. Unlike
+    ``warnings.catch_warnings``, which swaps the process-wide filter list and so corrupts
+    it when threads enter and leave in an interleaved order, this installs one filter
+    while at least one user is inside, counting users under a lock.
+    """
+    global _FILTER_USERS
+    with _FILTER_LOCK:
+        if _FILTER_USERS == 0:
+            warnings.filterwarnings("error", category=np.exceptions.ComplexWarning)
+        _FILTER_USERS += 1
+    try:
+        yield
+    finally:
+        with _FILTER_LOCK:
+            _FILTER_USERS -= 1
+            if _FILTER_USERS == 0:
+                _remove_filter()
+
+
+def _remove_filter() -> None:
+    filters: Any = warnings.filters
+    for i, item in enumerate(filters):
+        if item == _FILTER:
+            del filters[i]
+            getattr(warnings, "_filters_mutated", lambda: None)()
+            return
