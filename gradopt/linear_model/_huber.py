@@ -18,7 +18,7 @@ from threadpoolctl import ThreadpoolController
 
 from gradopt._typing import FloatArray
 from gradopt.gradients import GradientProvider
-from gradopt.linear_model._huber_interpolation import certified_kink
+from gradopt.linear_model._huber_degenerate import certified_kink
 from gradopt.linear_model._huber_objective import GRADIENT_MARGIN, HuberObjective
 from gradopt.linear_model._huber_strategies import GRADIENTS, SOLVERS, BestSeen
 from gradopt.optimizers import minimize
