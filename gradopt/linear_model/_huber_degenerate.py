@@ -28,6 +28,7 @@ __all__ = ["certified_kink"]
 BoolArray = NDArray[np.bool_]
 
 _MAX_ENTRIES = 1_000_000  # the dense linear algebra copies X: only for small problems
+_MAX_KKT = 2_000  # unknowns plus zero residuals: a dense KKT matrix of at most 32 MB
 
 
 def certified_kink(
@@ -65,6 +66,8 @@ def certified_kink(
         residual = b - A @ params[: A.shape[1]]
         zero = np.abs(residual) <= 1e-6 * size
         signs = np.where(zero, 0.0, np.sign(residual))
+    if A.shape[1] + np.count_nonzero(zero) > _MAX_KKT:
+        return None
     theta = _solve(A, b, s, zero, signs, objective)
     if theta is None or not _certified(A, b, s, zero, signs, theta, objective, size):
         return None

@@ -325,3 +325,11 @@ def test_a_kink_minimiser_is_certified() -> None:
     f = _objective(model, X, y, sw)
     assert f <= _objective(ref, X, y, sw)
     assert f <= long_run.fun
+
+
+def test_no_degenerate_solve_on_a_large_unconverged_fit() -> None:
+    """Stopped early on 5000 samples: no dense 5000 x 5000 system is attempted."""
+    X, y, _, _ = _data(16, n=5000)
+    with pytest.warns(ConvergenceWarning):
+        model = HuberRegressor(max_iter=3).fit(X, y)
+    assert "sigma -> 0" not in model.optimize_result_.message
