@@ -131,7 +131,11 @@ class HuberObjective:
         self.mean, spread = _column_moments(X, sample_weight, fit_intercept)
         self.y_center = float(sample_weight @ y) / self.total_weight if fit_intercept else 0.0
         self.y_scale = _robust_scale(y, sample_weight, self.y_center)
-        self.coef_scale = self.y_scale / spread
+        # Unit steps in v_coef should change L about equally in every coordinate: the
+        # data's curvature in coef_j is about 2·S·s_j²/sigma (sigma ~ s_y), the penalty's
+        # 2·alpha; where the penalty dominates (huge y, tiny S) it sets the scale.
+        stiffness = 1.0 + self.alpha * self.y_scale / (self.total_weight * spread**2)
+        self.coef_scale = self.y_scale / spread / np.sqrt(stiffness)
         self.value_scale = self.total_weight * self.y_scale / GRADIENT_MARGIN
         self.n_params = self.n_features + (2 if fit_intercept else 1)
         self.min_sigma = _MIN_SIGMA

@@ -333,3 +333,15 @@ def test_no_degenerate_solve_on_a_large_unconverged_fit() -> None:
     with pytest.warns(ConvergenceWarning):
         model = HuberRegressor(max_iter=3).fit(X, y)
     assert "sigma -> 0" not in model.optimize_result_.message
+
+
+def test_targets_around_1e12_converge_where_the_penalty_dominates() -> None:
+    """alpha·‖coef‖² outweighs the data: the coefficient scale must follow the penalty."""
+    rng = np.random.default_rng(17)
+    X = rng.normal(size=(50, 3))
+    y = 1e12 * (X @ [1.0, 2.0, 3.0] + rng.normal(size=50))
+    fits = [HuberRegressor(solver=s, max_iter=1000).fit(X, y) for s in ("lbfgs", "BFGS")]
+    ref = SklearnHuber().fit(X, y)
+    objectives = [_objective(m, X, y) for m in fits]
+    assert objectives[0] == pytest.approx(objectives[1], rel=1e-12)
+    assert objectives[0] < _objective(ref, X, y)
