@@ -4,8 +4,9 @@ Optimizers see ``F(v) = 100·L(params(v)) / (S·s_y)``, the very objective ``L``
 :mod:`gradopt.linear_model._huber_loss` divided by a positive constant, in coordinates
 ``v`` where a unit step means the same thing for every parameter::
 
-    coef      = (s_y / s) · v_coef   (s: the columns' weighted std; s_y: a robust
-                                      spread of y, see _robust_scale)
+    coef      = (s_y / s) · v_coef / sqrt(1 + ρ)   (s: the columns' weighted std;
+                s_y: a robust spread of y, see _robust_scale; ρ = α·s_y / (S·s²),
+                the penalty's curvature over the data's, negligible unless y is huge)
     intercept = m_y + s_y · v_intercept - m · coef  (m: the columns' weighted means)
     sigma     = s_y · v_sigma     (bounded solvers; v_sigma >= 10·eps / s_y)
               = s_y · exp(v_sigma)  (unbounded solvers)
