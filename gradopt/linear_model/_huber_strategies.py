@@ -15,52 +15,15 @@ from typing import Any
 import numpy as np
 
 from gradopt._typing import ArrayLike, FloatArray
-from gradopt.gradients import Autograd, BaseProvider, FiniteDifference, GradientProvider
+from gradopt.gradients import Analytic, Autograd, FiniteDifference, GradientProvider
 from gradopt.linear_model._huber_objective import HuberObjective
 
-__all__ = ["GRADIENTS", "SOLVERS", "BestSeen", "Solver", "ValueAndGrad"]
+__all__ = ["GRADIENTS", "SOLVERS", "BestSeen", "Solver"]
 
 # L-BFGS-B's relative-reduction test. scikit-learn leaves it at scipy's 2.2e-9, which
 # stops the fit early on problems like load_diabetes; gradopt relies on the (scaled)
 # gradient test `tol` and keeps this only as a guard against stagnation.
 _FTOL = 1e-15
-
-
-class ValueAndGrad(BaseProvider):
-    """A provider whose gradient comes with the value from one fused function.
-
-    ``value_and_grad(x)`` makes one call of `value_and_grad_fun` (counted once in
-    ``nfev`` and ``ngev``); ``value(x)`` alone calls the cheaper `fun`.
-
-    Parameters
-    ----------
-    fun : callable
-        ``fun(x) -> float``.
-    value_and_grad_fun : callable
-        ``value_and_grad_fun(x) -> (float, ndarray)``, the same function and its gradient.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> p = ValueAndGrad(lambda x: float(x @ x), lambda x: (float(x @ x), 2 * x))
-    >>> p.value_and_grad(np.array([1.0, 2.0]))
-    (5.0, array([2., 4.]))
-    >>> p.nfev, p.ngev
-    (1, 1)
-    """
-
-    def __init__(
-        self,
-        fun: Callable[[FloatArray], Any],
-        value_and_grad_fun: Callable[[FloatArray], tuple[float, FloatArray]],
-    ) -> None:
-        super().__init__(fun)
-        self._fused = value_and_grad_fun
-
-    def _compute_grad(self, x: FloatArray, f0: float | None) -> tuple[float | None, FloatArray]:
-        self.nfev += 1
-        value, grad = self._fused(x)
-        return value, grad
 
 
 class BestSeen:
@@ -106,7 +69,7 @@ class BestSeen:
 
 
 def _analytic(objective: HuberObjective) -> GradientProvider:
-    return ValueAndGrad(objective.value, objective.value_and_grad)
+    return Analytic(objective.value, value_and_grad=objective.value_and_grad)
 
 
 def _autograd(objective: HuberObjective) -> GradientProvider:

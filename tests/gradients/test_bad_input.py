@@ -111,7 +111,7 @@ def test_hessp_and_jvp_refuse_bad_points() -> None:
 def test_fun_must_be_callable() -> None:
     with pytest.raises(InvalidInputError, match="fun must be callable; got int"):
         FiniteDifference(3)  # type: ignore[arg-type]
-    with pytest.raises(InvalidInputError, match="grad must be callable; got str"):
+    with pytest.raises(InvalidInputError, match="grad must be callable or None; got str"):
         Analytic(square_norm, "2*x")
 
 

@@ -20,6 +20,10 @@ from tests.sympy_forms import symbolic_provider
 
 FACTORIES: dict[str, Callable[[Problem], GradientProvider]] = {
     "analytic": lambda p: Analytic(p.fun, p.grad, p.hessp),
+    # (copies: one problem's f writes into its argument, which grad then must not see)
+    "analytic-fused": lambda p: Analytic(
+        p.fun, value_and_grad=lambda x: (p.fun(x.copy()), p.grad(x.copy())), hessp=p.hessp
+    ),
     "forward": lambda p: FiniteDifference(p.fun, method="forward"),
     "backward": lambda p: FiniteDifference(p.fun, method="backward"),
     "central": lambda p: FiniteDifference(p.fun, method="central"),
@@ -39,6 +43,7 @@ FACTORIES: dict[str, Callable[[Problem], GradientProvider]] = {
 # the gradient as a whole is accurate to the digits the theory promises.
 TOLERANCE = {
     "analytic": 1e-13,
+    "analytic-fused": 1e-13,
     "forward": 1e-6,
     "backward": 1e-6,
     "central": 1e-9,
