@@ -237,21 +237,29 @@ def _fraction(text: str) -> float:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="gradopt", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="gradopt",
+        description="gradopt: optimize code that computes f, with gradients from anywhere.",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser(
         "demo",
         help="robust regression: gradopt's HuberRegressor with every gradient provider, "
         "scikit-learn's and least squares, in one table",
     )
-    demo.add_argument("--n-samples", type=_positive_int, default=1000)
-    demo.add_argument("--n-features", type=_positive_int, default=10)
-    demo.add_argument("--outlier-fraction", type=_fraction, default=0.05)
-    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--n-samples", type=_positive_int, default=1000, help="default: 1000")
+    demo.add_argument("--n-features", type=_positive_int, default=10, help="default: 10")
+    demo.add_argument(
+        "--outlier-fraction",
+        type=_fraction,
+        default=0.05,
+        help="share of targets shifted by 100*N(0,1) (default: 0.05)",
+    )
+    demo.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     demo.add_argument("--data", type=Path, help="a CSV file with a header row, all numeric")
     demo.add_argument("--target", help="the CSV column to predict (with --data)")
-    demo.add_argument("--epsilon", type=float, default=1.35)
-    demo.add_argument("--alpha", type=float, default=1e-4)
+    demo.add_argument("--epsilon", type=float, default=1.35, help="Huber threshold (1.35)")
+    demo.add_argument("--alpha", type=float, default=1e-4, help="L2 penalty (1e-4)")
     return parser
 
 
