@@ -117,17 +117,19 @@ def check_gradient(
         raise InvalidInputError(f"rtol must be a positive number; got {rtol!r}.")
     point = as_point(x)
     ref, ref_err = _reference(fun, x, point, reference)
-    g = np.asarray(grad(x), dtype=np.float64)
+    g = np.asarray(grad(point.reshape(np.shape(x))), dtype=np.float64)  # a fresh copy of x
     if g.size != point.size or g.ndim > 1:
         raise ObjectiveError(
             f"grad must return an array shaped like x {np.shape(x)}; it returned shape {g.shape}."
         )
     g = g.reshape(-1)
-    floor = _EPS * max(float(np.max(np.abs(ref))), float(np.max(np.abs(g))))
+    g_max = float(np.max(np.abs(g), where=np.isfinite(g), initial=0.0))
+    floor = _EPS * max(float(np.max(np.abs(ref))), g_max)
     scale = np.maximum(np.abs(ref), max(floor, float(np.finfo(np.float64).tiny)))
     excess = np.maximum(np.abs(g - ref) - ref_err, 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        errors = np.where(excess > 0, excess / scale, 0.0)
+        # written so that a NaN component stays NaN (and fails the check)
+        errors = np.where(excess <= 0, 0.0, excess / scale)
     worst = int(np.argmax(errors))
     max_rel = float(errors[worst])
     return GradientCheck(

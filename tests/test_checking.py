@@ -130,3 +130,27 @@ def test_bad_input(kwargs: dict[str, Any], error: type[Exception], match: str) -
     args.update(kwargs)
     with pytest.raises(error, match=match):
         check_gradient(**args)
+
+
+def test_a_nan_component_fails_the_check() -> None:
+    x = np.full(5, 0.5)
+
+    def grad(x: np.ndarray) -> np.ndarray:
+        g = rosen_der(x)
+        g[1] = np.nan
+        return g
+
+    check = check_gradient(rosen, grad, x)
+    assert not check.ok
+    assert check.worst == 1
+
+
+def test_grad_gets_a_copy_of_x() -> None:
+    x = np.array([1.0, 2.0])
+
+    def grad(z: np.ndarray) -> np.ndarray:
+        z *= 2  # scribbles on its argument
+        return z
+
+    assert check_gradient(lambda z: float(z @ z), grad, x).ok
+    np.testing.assert_array_equal(x, [1.0, 2.0])

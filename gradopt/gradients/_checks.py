@@ -198,7 +198,7 @@ def finish(raw: list[Any] | np.ndarray[Any, Any], ev: Evaluation) -> np.ndarray[
     # A cheap screen first: a NaN or inf anywhere makes the sum (or dot product) non-finite;
     # so may an overflow, and then the exact check finds nothing wrong. Python's sum is the
     # fastest for a few values, numpy's dot for many.
-    total = sum(raw) if len(raw) <= 16 else values.dot(values)
+    total = sum(values.tolist()) if len(raw) <= 16 else values.dot(values)
     if not cmath.isfinite(total) and not (finite := np.isfinite(values)).all():
         i = int(np.argmin(finite))
         raise NonFiniteEvaluationError(

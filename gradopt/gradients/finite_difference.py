@@ -11,6 +11,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, StrictBool, field_validator, model_validator
 
+from gradopt._options import parse_options
 from gradopt._typing import ArrayLike, FloatArray
 from gradopt.exceptions import (
     InvalidInputError,
@@ -202,14 +203,15 @@ class FiniteDifference(BaseProvider):
         bounds: Any = None,
     ) -> None:
         super().__init__(fun)
-        self.options = FiniteDifferenceOptions(
-            method=method,
-            step=step,  # type: ignore[arg-type]
-            executor=executor,
-            workers=workers,
-            vectorized=vectorized,
-            bounds=bounds,
-        )
+        given = {
+            "method": method,
+            "step": step,
+            "executor": executor,
+            "workers": workers,
+            "vectorized": vectorized,
+            "bounds": bounds,
+        }
+        self.options = parse_options(FiniteDifferenceOptions, given, "FiniteDifference")
         self.scheme: Scheme = SCHEMES[self.options.method]
         self._err: FloatArray | None = None
         self._box = self.options.bounds
@@ -237,9 +239,10 @@ class FiniteDifference(BaseProvider):
         scheme: Any = self.scheme
         if self._box is not None:
             scheme, h = self._box.fit(scheme, x, h)
-        if scheme.uses_f0 and f0 is None:
-            f0 = self._compute_value(x)
-            if not math.isfinite(f0):
+        if scheme.uses_f0:
+            if f0 is None:
+                f0 = self._compute_value(x)
+            if not math.isfinite(f0):  # also when value(x) came first and is cached
                 raise NonFiniteEvaluationError(
                     f"{self!r}: f(x) = {f0} at x = {x}; a one-sided difference needs it finite."
                 )

@@ -141,6 +141,12 @@ variables: a. List them in variables or substitute values (expr.subs(...)).
                 f"{', '.join(sorted(free))}. List them in variables or substitute values "
                 "(expr.subs(...))."
             )
+        undefined = sorted({str(f.func) for f in expression.atoms(sp.core.function.AppliedUndef)})
+        if undefined:
+            raise InvalidInputError(
+                f"the expression calls undefined functions: {', '.join(undefined)}. Write "
+                "them out with sympy's functions (sin, exp, ...) or substitute them."
+            )
         by_name = {s.name: s for s in symbols}
         # Identify symbols by name: the expression's may lack the real assumption.
         expression = expression.xreplace(

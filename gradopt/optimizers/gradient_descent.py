@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from scipy.optimize import OptimizeResult
 
+from gradopt._options import parse_options
 from gradopt._typing import FloatArray, as_point, as_scalar_value
 from gradopt.exceptions import InvalidInputError
 from gradopt.gradients import Analytic, BaseProvider, FiniteDifference, GradientProvider
@@ -22,7 +23,7 @@ from gradopt.optimizers._guard import Abort, EvaluationGuard
 from gradopt.optimizers._line_search import armijo_backtracking
 from gradopt.optimizers._monitor import Monitor
 from gradopt.optimizers._results import Status, make_result
-from gradopt.optimizers.options import GradientDescentOptions, parse_options
+from gradopt.optimizers.options import GradientDescentOptions
 
 __all__ = ["gradient_descent", "run_gradient_descent"]
 

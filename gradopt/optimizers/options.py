@@ -6,16 +6,11 @@ naming it, never a warning that drops it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Literal, TypeVar
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from gradopt.exceptions import InvalidInputError
-
-__all__ = ["GradientDescentOptions", "parse_options"]
-
-Model = TypeVar("Model", bound=BaseModel)
+__all__ = ["GradientDescentOptions"]
 
 
 class GradientDescentOptions(BaseModel):
@@ -82,39 +77,3 @@ class GradientDescentOptions(BaseModel):
         if self.nesterov and self.momentum == 0:
             raise ValueError("nesterov=True needs momentum > 0")
         return self
-
-
-def parse_options(model: type[Model], options: Mapping[str, Any] | None, what: str) -> Model:
-    """Build `model` from `options`, turning pydantic's error into one that names the option.
-
-    Examples
-    --------
-    >>> parse_options(GradientDescentOptions, {"max_iters": 5}, "GD")  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    gradopt.exceptions.InvalidInputError: GD: unknown option 'max_iters' ...
-    """
-    if options is None:
-        options = {}
-    if not isinstance(options, Mapping):
-        raise InvalidInputError(
-            f"options must be a dict of option names to values; got {type(options).__name__}."
-        )
-    try:
-        return model(**options)
-    except ValidationError as exc:
-        raise InvalidInputError(_explain(exc, model, what)) from None
-
-
-def _explain(exc: ValidationError, model: type[BaseModel], what: str) -> str:
-    problems = []
-    for err in exc.errors():
-        name = ".".join(str(part) for part in err["loc"])
-        if err["type"] == "extra_forbidden":
-            valid = ", ".join(model.model_fields)
-            problems.append(f"unknown option {name!r} (valid options: {valid})")
-        elif name:
-            problems.append(f"option {name!r}={err['input']!r}: {err['msg']}")
-        else:
-            problems.append(err["msg"].removeprefix("Value error, "))
-    return f"{what}: " + "; ".join(problems) + "."

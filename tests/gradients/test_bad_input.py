@@ -16,6 +16,7 @@ from gradopt.exceptions import (
     ComplexStepError,
     InvalidInputError,
     MissingCapabilityError,
+    NonFiniteEvaluationError,
     ObjectiveError,
 )
 
@@ -237,3 +238,20 @@ def test_user_exception_during_the_differences_reaches_the_caller(method: Any) -
     with pytest.raises(WrongModelError) as info:
         p.grad(np.ones(2))
     assert str(info.value) == "off the grid"  # its own message (a note may name the point)
+
+
+def test_a_size_one_array_output_works_for_small_finite_differences() -> None:
+    """f returning shape (1,) (as scipy accepts) must not trip the non-finite screen."""
+    for method in ("forward", "central", "complex"):
+        g = FiniteDifference(lambda x: anp.array([anp.sum(x * x)]), method=method).grad(np.ones(2))
+        np.testing.assert_allclose(g, [2.0, 2.0], rtol=1e-6)
+
+
+def test_a_cached_non_finite_value_stops_a_one_sided_difference() -> None:
+    def f(x: Any) -> float:
+        return np.inf if np.array_equal(x, [1.0, 0.0]) else float(np.sum(x))
+
+    p = FiniteDifference(f, method="forward")
+    assert p.value(np.array([1.0, 0.0])) == np.inf
+    with pytest.raises(NonFiniteEvaluationError, match="one-sided difference needs it finite"):
+        p.grad(np.array([1.0, 0.0]))

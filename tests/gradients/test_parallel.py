@@ -17,7 +17,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-from pydantic import ValidationError
 
 from gradopt import FiniteDifference
 from gradopt.exceptions import (
@@ -183,19 +182,19 @@ def test_function_that_cannot_be_sent(mode: str, request: Any) -> None:
 
 
 def test_options_are_validated() -> None:
-    with pytest.raises(ValidationError, match=r"workers\n.*positive integer; got 0"):
+    with pytest.raises(InvalidInputError, match=r"option 'workers'.*positive integer; got 0"):
         FiniteDifference(objective, workers=0)
-    with pytest.raises(ValidationError, match=r"workers\n.*positive integer; got True"):
+    with pytest.raises(InvalidInputError, match=r"option 'workers'.*positive integer; got True"):
         FiniteDifference(objective, workers=True)
-    with pytest.raises(ValidationError, match=r"workers\n.*positive integer; got 1.5"):
+    with pytest.raises(InvalidInputError, match=r"option 'workers'.*positive integer; got 1.5"):
         FiniteDifference(objective, workers=1.5)  # type: ignore[arg-type]
-    with pytest.raises(ValidationError, match=r"executor\n.*concurrent.futures.Executor.*str"):
+    with pytest.raises(InvalidInputError, match=r"'executor'.*futures.Executor.*str"):
         FiniteDifference(objective, executor="pool")  # type: ignore[arg-type]
-    with pytest.raises(ValidationError, match=r"vectorized"):
+    with pytest.raises(InvalidInputError, match=r"vectorized"):
         FiniteDifference(objective, vectorized="yes")  # type: ignore[arg-type]
     with (
         ThreadPoolExecutor(1) as pool,
-        pytest.raises(ValidationError, match="either executor or workers"),
+        pytest.raises(InvalidInputError, match="either executor or workers"),
     ):
         FiniteDifference(objective, executor=pool, workers=2)
 

@@ -129,3 +129,8 @@ def test_kinks_have_the_hessian_away_from_the_kink() -> None:
     p = Symbolic("Abs(x)**3 + Abs(y) + Piecewise((y**2, y > 1), (0, True))", ["x", "y"])
     np.testing.assert_allclose(p.grad([-2.0, 3.0]), [-12.0, 7.0])
     np.testing.assert_allclose(p.hessp([-2.0, 3.0], [1.0, 1.0]), [12.0, 2.0])
+
+
+def test_undefined_functions_are_named() -> None:
+    with pytest.raises(InvalidInputError, match="undefined functions: f"):
+        Symbolic("f(x) + x**2", ["x"])
