@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import math
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -142,10 +143,16 @@ def fit_all(problem: Problem, epsilon: float, alpha: float) -> list[Row]:
                 res.njev,
             )
         )
-    sk, seconds = _timed(
-        lambda: SklearnHuber(epsilon=epsilon, alpha=alpha).fit(problem.X, problem.y)
-    )
-    rows.append(Row("scikit-learn Huber", sk.coef_, sk.intercept_, sk.scale_, seconds, sk.n_iter_))
+    try:
+        sk, seconds = _timed(
+            lambda: SklearnHuber(epsilon=epsilon, alpha=alpha).fit(problem.X, problem.y)
+        )
+    except ValueError as exc:  # e.g. its L-BFGS-B line search failing (scikit-learn #27777)
+        print(f"gradopt demo: scikit-learn's HuberRegressor failed: {exc}", file=sys.stderr)
+    else:
+        rows.append(
+            Row("scikit-learn Huber", sk.coef_, sk.intercept_, sk.scale_, seconds, sk.n_iter_)
+        )
     ols, seconds = _timed(lambda: LinearRegression().fit(problem.X, problem.y))
     rows.append(Row("least squares (OLS)", ols.coef_, float(ols.intercept_), None, seconds))
     return rows
@@ -169,7 +176,7 @@ def _objective(problem: Problem, row: Row, epsilon: float, alpha: float) -> floa
 
 def render(problem: Problem, rows: list[Row], epsilon: float, alpha: float) -> str:
     """The comparison table as text."""
-    reference = next(r for r in rows if r.name == "scikit-learn Huber")
+    reference = next((r for r in rows if r.name == "scikit-learn Huber"), None)
     header = [
         "method",
         "coef error",
@@ -186,9 +193,15 @@ def render(problem: Problem, rows: list[Row], epsilon: float, alpha: float) -> s
             error = f"{np.linalg.norm(row.coef - problem.coef) / np.linalg.norm(problem.coef):.2e}"
         else:
             error = "n/a"
-        gap = np.max(np.abs(row.coef - reference.coef)) / max(
-            np.max(np.abs(reference.coef)), 1e-300
-        )
+        if reference is None:
+            agreement = "n/a"
+        elif row is reference:
+            agreement = "reference"
+        else:
+            gap = np.max(np.abs(row.coef - reference.coef)) / max(
+                np.max(np.abs(reference.coef)), 1e-300
+            )
+            agreement = f"{gap:.1e}"
         lines.append(
             [
                 row.name,
@@ -198,7 +211,7 @@ def render(problem: Problem, rows: list[Row], epsilon: float, alpha: float) -> s
                 "-" if row.nfev is None else str(row.nfev),
                 "-" if row.ngev is None else str(row.ngev),
                 f"{1e3 * row.seconds:.1f}",
-                "reference" if row is reference else f"{gap:.1e}",
+                agreement,
             ]
         )
     widths = [max(len(h), *(len(line[i]) for line in lines)) for i, h in enumerate(header)]
@@ -229,6 +242,13 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _seed(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {text}")
+    return value
+
+
 def _fraction(text: str) -> float:
     value = float(text)
     if not 0.0 <= value < 1.0:
@@ -255,7 +275,7 @@ def _parser() -> argparse.ArgumentParser:
         default=0.05,
         help="share of targets shifted by 100*N(0,1) (default: 0.05)",
     )
-    demo.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    demo.add_argument("--seed", type=_seed, default=0, help="random seed (default: 0)")
     demo.add_argument("--data", type=Path, help="a CSV file with a header row, all numeric")
     demo.add_argument("--target", help="the CSV column to predict (with --data)")
     demo.add_argument("--epsilon", type=float, default=1.35, help="Huber threshold (1.35)")
@@ -266,8 +286,10 @@ def _parser() -> argparse.ArgumentParser:
 def _demo(args: argparse.Namespace) -> str:
     if (args.data is None) != (args.target is None):
         raise DemoInputError("--data and --target go together")
-    if args.epsilon < 1.0 or args.alpha < 0.0:
-        raise DemoInputError("--epsilon must be >= 1 and --alpha >= 0")
+    if not (math.isfinite(args.epsilon) and args.epsilon >= 1.0):
+        raise DemoInputError(f"--epsilon must be a finite number >= 1, got {args.epsilon}")
+    if not (math.isfinite(args.alpha) and args.alpha >= 0.0):
+        raise DemoInputError(f"--alpha must be a finite number >= 0, got {args.alpha}")
     if args.data is not None:
         problem = csv_problem(args.data, args.target)
     else:

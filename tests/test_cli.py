@@ -116,3 +116,26 @@ def test_python_dash_m_gradopt_runs_the_demo() -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert "gradopt analytic" in proc.stdout
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["demo", "--epsilon", "nan"], "--epsilon must be a finite number >= 1"),
+        (["demo", "--alpha", "inf"], "--alpha must be a finite number >= 0"),
+    ],
+)
+def test_non_finite_options_are_one_line_errors(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_a_negative_seed_is_rejected_by_the_parser(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["demo", "--seed", "-1"])
+    assert info.value.code == 2
+    assert "non-negative integer" in capsys.readouterr().err
