@@ -92,7 +92,7 @@ _METHODS = (
     ScipyMethod("Nelder-Mead", False, _NONE, True, "_minimize_neldermead", (1, 2)),
     ScipyMethod("Powell", False, _NONE, True, "_minimize_powell", (1, 2)),
     ScipyMethod("COBYLA", False, _NONE, True, "_minimize_cobyla", (3,), callback_gets_x=True),
-    ScipyMethod("COBYQA", False, _NONE, True, "_minimize_cobyqa", (6,), callback_gets_x=True),
+    ScipyMethod("COBYQA", False, _NONE, True, "_minimize_cobyqa", (5, 6), callback_gets_x=True),
 )
 
 SCIPY_METHODS: dict[str, ScipyMethod] = {m.key: m for m in _METHODS}

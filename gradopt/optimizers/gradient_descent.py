@@ -16,9 +16,9 @@ import numpy as np
 from scipy.optimize import OptimizeResult
 
 from gradopt._options import parse_options
-from gradopt._typing import FloatArray, as_point, as_scalar_value
+from gradopt._typing import FloatArray, as_point
 from gradopt.exceptions import InvalidInputError
-from gradopt.gradients import Analytic, BaseProvider, FiniteDifference, GradientProvider
+from gradopt.gradients import Analytic, FiniteDifference, GradientProvider
 from gradopt.optimizers._guard import Abort, EvaluationGuard
 from gradopt.optimizers._line_search import armijo_backtracking
 from gradopt.optimizers._monitor import Monitor
@@ -102,7 +102,9 @@ def _descend(
     try:
         f, g = guard.value_and_grad(x0)
     except Abort as stop:
-        return make_result(stop.status, x0, stop.fun, None, 0, guard.counts(), stop.detail)
+        return make_result(
+            stop.status, x0, stop.fun, None, 0, guard.counts(), stop.detail, method=_METHOD
+        )
     state = _State(x0.copy(), f, g, opts)
     nit, detail = 0, ""
     while True:
@@ -141,7 +143,7 @@ def _descend(
         ):
             status, detail = Status.SUCCESS, f"relative change of f <= ftol = {opts.ftol:g}"
             break
-    extra: dict[str, Any] = {"method": "gradient-descent"}
+    extra: dict[str, Any] = {"method": _METHOD}
     if opts.history:
         extra["history"] = {
             "fun": np.array(state.fun_history),
@@ -175,19 +177,8 @@ def run_gradient_descent(
         monitor.close()
 
 
+_METHOD = "gradient-descent"
 _JAC_SCHEMES = {None: "central", "2-point": "forward", "3-point": "central", "cs": "complex"}
-
-
-class _Combined(BaseProvider):
-    """A provider for ``fun`` returning ``(f, g)`` together (``jac=True``)."""
-
-    def _compute_value(self, x: FloatArray) -> float:
-        return self._compute_grad(x, None)[0]
-
-    def _compute_grad(self, x: FloatArray, f0: float | None) -> tuple[float, FloatArray]:
-        self._count(1)
-        value, grad = self.fun(self._user_shaped(x))
-        return as_scalar_value(value), np.asarray(grad, dtype=np.float64).reshape(-1)
 
 
 def _provider_for(fun: Callable[..., Any], jac: Any, args: tuple[Any, ...]) -> GradientProvider:
@@ -196,8 +187,8 @@ def _provider_for(fun: Callable[..., Any], jac: Any, args: tuple[Any, ...]) -> G
 
     if callable(jac):
         return Analytic(f, lambda x: jac(x, *args))
-    if jac is True:
-        return _Combined(f)
+    if jac is True:  # f returns (value, gradient)
+        return Analytic(lambda x: f(x)[0], value_and_grad=f)
     if jac is False or (isinstance(jac, str | type(None)) and jac in _JAC_SCHEMES):
         return FiniteDifference(f, method=_JAC_SCHEMES[None if jac is False else jac])  # type: ignore[arg-type]
     raise InvalidInputError(
@@ -226,7 +217,10 @@ def gradient_descent(
     fun, x0, args, jac, callback
         As for :func:`scipy.optimize.minimize`. `jac` may be a callable, True (`fun`
         returns ``(f, g)``), or None / '2-point' / '3-point' / 'cs' for central /
-        forward / central / complex-step finite differences by gradopt.
+        forward / central / complex-step finite differences by gradopt when this
+        function is called directly. Through ``scipy.optimize.minimize``, scipy itself
+        turns the strings and False into None (gradopt's central differences) and wraps
+        True into a callable.
     hess, hessp, bounds, constraints
         Not used by gradient descent; anything but None (or empty constraints) is an error.
     tol : float, optional

@@ -77,3 +77,18 @@ class GradientDescentOptions(BaseModel):
         if self.nesterov and self.momentum == 0:
             raise ValueError("nesterov=True needs momentum > 0")
         return self
+
+    @model_validator(mode="after")
+    def _line_search_options_need_a_line_search(self) -> GradientDescentOptions:
+        # Accepting them and doing nothing would be a silently ignored option.
+        unused = sorted(self.model_fields_set & _LINE_SEARCH_OPTIONS)
+        if self.line_search == "none" and unused:
+            raise ValueError(
+                f"{', '.join(unused)}: used only with line_search='armijo', not with 'none'"
+            )
+        return self
+
+
+_LINE_SEARCH_OPTIONS = frozenset(
+    {"initial_step", "armijo_c1", "step_shrink", "step_growth", "max_backtracks"}
+)

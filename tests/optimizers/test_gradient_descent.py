@@ -199,3 +199,21 @@ def test_scipy_custom_method_rejects_misspelt_options_and_bounds() -> None:
         )
     with pytest.raises(InvalidInputError, match="does not use bounds"):
         gradient_descent(problem.fun, problem.x0, jac=problem.grad, bounds=[(0, 1)] * 6)
+
+
+def test_line_search_options_without_a_line_search_are_errors() -> None:
+    p = Analytic(lambda x: float(x @ x), lambda x: 2 * x)
+    with pytest.raises(InvalidInputError, match="initial_step: used only with line_search"):
+        minimize(
+            p,
+            np.ones(2),
+            method="gradient-descent",
+            options={"line_search": "none", "learning_rate": 0.1, "initial_step": "bb"},
+        )
+
+
+def test_a_nan_at_the_start_still_names_the_method() -> None:
+    p = Analytic(lambda x: float("nan"), lambda x: 2 * x)
+    res = minimize(p, np.ones(2), method="gradient-descent")
+    assert not res.success
+    assert res.method == "gradient-descent"
