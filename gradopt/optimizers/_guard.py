@@ -63,6 +63,9 @@ class EvaluationGuard:
         self._hessp = hessp_of(provider)
         self._start = self._raw_counts()
         self._seen: OrderedDict[bytes, tuple[float, FloatArray | None]] = OrderedDict()
+        # The lowest point so far too: a derivative-free method's iterate is its best
+        # point, which may be older than the last few evaluations.
+        self._best: tuple[bytes, float, FloatArray | None] = (b"", math.inf, None)
 
     # ------------------------------------------------------------------ evaluations
     def value_and_grad(self, x: FloatArray) -> tuple[float, FloatArray]:
@@ -110,7 +113,11 @@ class EvaluationGuard:
 
     def recall(self, x: FloatArray) -> tuple[float, FloatArray | None] | None:
         """The remembered ``(f, g or None)`` at exactly `x`, or None."""
-        return self._seen.get(np.asarray(x, dtype=np.float64).tobytes())
+        key = np.asarray(x, dtype=np.float64).tobytes()
+        known = self._seen.get(key)
+        if known is None and key == self._best[0]:
+            return self._best[1], self._best[2]
+        return known
 
     # ------------------------------------------------------------------ bookkeeping
     def counts(self) -> tuple[int, int, int]:
@@ -128,6 +135,8 @@ class EvaluationGuard:
         key = np.asarray(x, dtype=np.float64).tobytes()
         self._seen[key] = (f, g)
         self._seen.move_to_end(key)
+        if f < self._best[1] or key == self._best[0]:
+            self._best = (key, f, g)
         while len(self._seen) > self._keep:
             self._seen.popitem(last=False)
 

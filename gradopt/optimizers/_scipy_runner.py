@@ -130,14 +130,18 @@ class _Iterates:
 
     def __call__(self, intermediate_result: OptimizeResult) -> None:
         """The callback for methods that pass an ``OptimizeResult``."""
-        self.of_x(intermediate_result.x)
+        # A derivative-free method's iterate may be older than the points remembered:
+        # take its value from scipy rather than calling f again (and exceeding maxfev).
+        fun = None if self.with_grad else intermediate_result.get("fun")
+        self.of_x(intermediate_result.x, fun)
 
-    def of_x(self, x: FloatArray) -> None:
+    def of_x(self, x: FloatArray, fun: float | None = None) -> None:
         """The callback for methods that pass ``x`` (TNC, COBYLA, COBYQA). scipy then
         also puts back variables that bounds fix, which it removes for TNC."""
         x = np.array(x, dtype=np.float64)
         self.nit += 1
-        self.x, (self.fun, self.jac) = x, self._evaluate(x)
+        known = (float(fun), None) if fun is not None and np.isfinite(fun) else None
+        self.x, (self.fun, self.jac) = x, known or self._evaluate(x)
         self.guard.iteration = self.nit + 1
         if self.monitor.step(self.nit, x, self.fun, self.jac):
             raise Abort(Status.CALLBACK_STOP, f"at iteration {self.nit}")

@@ -281,3 +281,12 @@ def test_any_object_following_the_protocol_works(method: str) -> None:
     assert (res.nfev, res.njev, res.nhev) == (provider.nfev, provider.ngev, 0)
     with pytest.raises(MissingCapabilityError):
         minimize(provider, [-1.2, 1.0], "trust-krylov")
+
+
+@pytest.mark.parametrize("method", ["Nelder-Mead", "COBYQA"])
+def test_derivative_free_methods_keep_to_their_evaluation_limit(method: str) -> None:
+    """Following the iterates for the callback must not call f again (scipy's maxfev)."""
+    provider = Analytic(rosen, rosen_der)
+    res = minimize(provider, np.zeros(20), method=method, options={"maxfev": 400})
+    assert Status(res.status) is Status.MAX_ITER
+    assert res.nfev == 400
