@@ -26,8 +26,19 @@ from gradopt.optimizers._scipy_methods import HessianUse, ScipyMethod, accepted_
 __all__ = ["check_options", "run_scipy"]
 
 
-def check_options(method: ScipyMethod, options: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Return `options` as a dict, rejecting any name `method` does not accept."""
+# Options that steer scipy's own finite differences of f. gradopt hands scipy the
+# provider's gradient (jac=True), so they would be accepted and silently do nothing.
+_SCIPY_DIFFERENCING = frozenset({"eps", "finite_diff_rel_step", "workers"})
+
+
+def check_options(
+    method: ScipyMethod, options: Mapping[str, Any] | None, has_hessp: bool = False
+) -> dict[str, Any]:
+    """Return `options` as a dict, rejecting any name `method` does not accept or use.
+
+    Newton-CG without a Hessian-vector product differences gradients with step ``eps``,
+    so there ``eps`` is used.
+    """
     if options is None:
         return {}
     if not isinstance(options, Mapping):
@@ -35,11 +46,23 @@ def check_options(method: ScipyMethod, options: Mapping[str, Any] | None) -> dic
             f"options must be a dict of option names to values; got {type(options).__name__}."
         )
     accepted = accepted_options(method)
+    unused: frozenset[str] = frozenset()
+    if method.uses_gradient:
+        differences_gradients = method.hessian is HessianUse.OPTIONAL_HESSP and not has_hessp
+        unused = _SCIPY_DIFFERENCING - ({"eps"} if differences_gradients else set())
+    moot = sorted(str(k) for k in options if k in unused)
+    if moot:
+        raise InvalidInputError(
+            f"method {method.name!r}: option(s) {', '.join(map(repr, moot))} set scipy's "
+            "own finite differences of f, which gradopt does not use: the gradient comes "
+            "from the provider (for a finite-difference gradient, FiniteDifference(fun, "
+            "step=...) sets the step)."
+        )
     unknown = sorted(str(k) for k in options if k not in accepted)
     if unknown:
         raise InvalidInputError(
             f"method {method.name!r} does not accept the option(s) {', '.join(map(repr, unknown))}"
-            f"; it accepts: {', '.join(sorted(accepted))}."
+            f"; it accepts: {', '.join(sorted(accepted - unused))}."
         )
     return dict(options)
 
@@ -159,9 +182,9 @@ def run_scipy(
     progress: bool,
 ) -> OptimizeResult:
     """Minimize with scipy's `method`; see :func:`gradopt.minimize`."""
-    opts = check_options(method, options)
-    bounds = _check_bounds(method, bounds, x0)
     guard = EvaluationGuard(provider)
+    opts = check_options(method, options, guard.has_hessp)
+    bounds = _check_bounds(method, bounds, x0)
     _check_capability(method, guard)
     monitor = Monitor(callback, progress, total=opts.get("maxiter"))
     try:

@@ -19,6 +19,7 @@ from gradopt.optimizers._scipy_methods import (
     accepted_options,
     documented_options,
 )
+from gradopt.optimizers._scipy_runner import _SCIPY_DIFFERENCING as SCIPY_DIFFERENCING
 from tests.optimizers.problems import quadratic, rosen, rosenbrock
 
 EPS = np.finfo(np.float64).eps
@@ -116,9 +117,28 @@ def test_every_accepted_option_is_really_accepted_by_scipy(key: str) -> None:
             if param.name in accepted_options(method) and param.default is not param.empty:
                 defaults.setdefault(param.name, param.default)
     assert set(defaults) == accepted_options(method)
+    if method.uses_gradient:  # scipy's own differencing options are refused (tested below)
+        defaults = {k: v for k, v in defaults.items() if k not in SCIPY_DIFFERENCING}
     problem = quadratic()
     res = minimize(Autograd(problem.fun), problem.x0, method.name, options=defaults)
     assert np.isfinite(res.fun)
+
+
+@pytest.mark.parametrize("option", ["eps", "finite_diff_rel_step"])
+def test_options_of_scipys_own_differencing_are_refused(option: str) -> None:
+    """With the provider's gradient they would do nothing: say so instead of ignoring them."""
+    problem = quadratic()
+    with pytest.raises(InvalidInputError, match=rf"'{option}'.*gradopt does not use"):
+        minimize(Analytic(problem.fun, problem.grad), problem.x0, "BFGS", options={option: 0.1})
+
+
+def test_newton_cg_without_hessp_uses_eps() -> None:
+    problem = quadratic()
+    res = minimize(
+        Analytic(problem.fun, problem.grad), problem.x0, "Newton-CG", options={"eps": 1e-7}
+    )
+    assert problem.x_star is not None
+    assert np.linalg.norm(res.x - problem.x_star) < 1e-5  # eps reached scipy and was used
 
 
 @pytest.mark.parametrize("key", sorted(SCIPY_METHODS))
