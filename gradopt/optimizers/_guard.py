@@ -84,6 +84,22 @@ class EvaluationGuard:
         self._remember(x, f, g)
         return f, g
 
+    def grad(self, x: FloatArray) -> FloatArray:
+        """The gradient alone (for differences of gradients); raises :class:`Abort` if it
+        is not finite."""
+        self._check_point(x)
+        try:
+            g = np.asarray(self.provider.grad(x), dtype=np.float64).reshape(-1)
+        except NonFiniteEvaluationError as exc:
+            raise Abort(Status.NON_FINITE, self._where(str(exc))) from exc
+        if not np.isfinite(g).all():
+            bad = int(np.flatnonzero(~np.isfinite(g))[0])
+            raise Abort(Status.NON_FINITE, self._where(f"gradient[{bad}] = {g[bad]}"))
+        known = self.recall(x)
+        if known is not None:
+            self._remember(x, known[0], g)
+        return g
+
     def value(self, x: FloatArray) -> float:
         """``f(x)`` alone (for derivative-free methods); raises :class:`Abort` if not finite."""
         self._check_point(x)

@@ -51,6 +51,10 @@ class ScipyMethod:
     forwards_to : str or None
         The module-qualified function receiving the solver's ``**kwargs`` (the trust-region
         family forwards its options to ``_minimize_trust_region``).
+    differences_gradients : bool
+        Without ``hessp`` the method approximates Hessian-vector products by differences
+        of gradients (step option ``eps``): it then gets ``fun`` and ``jac`` separately,
+        so that each difference costs a gradient, not a value and a gradient.
     """
 
     name: str
@@ -61,6 +65,7 @@ class ScipyMethod:
     limit_statuses: tuple[int, ...]
     forwards_to: str | None = None
     callback_gets_x: bool = False
+    differences_gradients: bool = False
 
     @property
     def key(self) -> str:
@@ -83,7 +88,9 @@ _METHODS = (
     ScipyMethod("CG", True, _NONE, False, "_minimize_cg", (1,)),
     ScipyMethod("TNC", True, _NONE, True, "_minimize_tnc", (3,), callback_gets_x=True),
     ScipyMethod("SLSQP", True, _NONE, True, "_minimize_slsqp", (9,)),
-    ScipyMethod("Newton-CG", True, _OPT, False, "_minimize_newtoncg", (1,)),
+    ScipyMethod(
+        "Newton-CG", True, _OPT, False, "_minimize_newtoncg", (1,), differences_gradients=True
+    ),
     ScipyMethod("trust-constr", True, _OPT, True, "_minimize_trustregion_constr", (0,)),
     ScipyMethod("trust-ncg", True, _HESSP, False, "_minimize_trust_ncg", (1,), _TRUST),
     ScipyMethod("trust-krylov", True, _HESSP, False, "_minimize_trust_krylov", (1,), _TRUST),

@@ -48,7 +48,7 @@ def check_options(
     accepted = accepted_options(method)
     unused: frozenset[str] = frozenset()
     if method.uses_gradient:
-        differences_gradients = method.hessian is HessianUse.OPTIONAL_HESSP and not has_hessp
+        differences_gradients = method.differences_gradients and not has_hessp
         unused = _SCIPY_DIFFERENCING - ({"eps"} if differences_gradients else set())
     moot = sorted(str(k) for k in options if k in unused)
     if moot:
@@ -123,6 +123,8 @@ def _dense_hessian(guard: EvaluationGuard) -> Callable[[FloatArray], FloatArray]
 def _derivatives(method: ScipyMethod, guard: EvaluationGuard) -> dict[str, Any]:
     if not method.uses_gradient:
         return {"fun": guard.value}
+    if method.differences_gradients and not guard.has_hessp:
+        return {"fun": guard.value, "jac": guard.grad}  # each difference: one gradient
     kwargs: dict[str, Any] = {"fun": guard.value_and_grad, "jac": True}
     if method.hessian is HessianUse.REQUIRED_DENSE:
         kwargs["hess"] = _dense_hessian(guard)

@@ -310,3 +310,12 @@ def test_derivative_free_methods_keep_to_their_evaluation_limit(method: str) -> 
     res = minimize(provider, np.zeros(20), method=method, options={"maxfev": 400})
     assert Status(res.status) is Status.MAX_ITER
     assert res.nfev == 400
+
+
+def test_newton_cg_without_hessp_calls_f_as_often_as_scipy() -> None:
+    """It differences gradients: each difference must cost a gradient, not also a value."""
+    x0 = np.tile([-1.2, 1.0], 5)
+    ours = minimize(Analytic(rosen, rosen_der), x0, "Newton-CG")
+    theirs = scipy.optimize.minimize(rosen, x0, jac=rosen_der, method="Newton-CG")
+    assert (ours.nfev, ours.njev, ours.nit) == (theirs.nfev, theirs.njev, theirs.nit)
+    np.testing.assert_array_equal(ours.x, theirs.x)
