@@ -61,6 +61,8 @@ def certified_kink(
     b, s = objective.y[keep], objective.sample_weight[keep]
     size = max(1.0, float(np.max(np.abs(b))))
     if params is None:
+        if b.size > A.shape[1] and not _interpolates(A, b, size):
+            return None  # no exact fit of every sample: skip the (p + n)-square system
         zero, signs = np.ones(b.size, dtype=bool), np.zeros(b.size)
     else:
         residual = b - A @ params[: A.shape[1]]
@@ -73,6 +75,12 @@ def certified_kink(
         return None
     d = objective.n_features
     return theta[:d], float(theta[d]) if objective.fit_intercept else 0.0
+
+
+def _interpolates(A: FloatArray, b: FloatArray, size: float) -> bool:
+    """Whether some linear model fits every sample exactly (least squares, O(n·p²))."""
+    fit = np.linalg.lstsq(A, b, rcond=None)[0]
+    return bool(np.max(np.abs(A @ fit - b)) <= 1e-9 * size)
 
 
 def _solve(
