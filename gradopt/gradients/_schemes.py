@@ -1,6 +1,7 @@
 """Finite-difference schemes: where to evaluate f and how to combine the values.
 
-Each scheme is a small object registered under its method name. It chooses the default
+Each scheme is a small object, found by its method name in ``finite_difference.METHODS``
+(which adds Richardson extrapolation, ``_richardson.py``). It chooses the default
 step from the method's error theory, lays out the points to evaluate (all independent of
 each other, so a caller may evaluate them in any order or in parallel) and combines the
 values into a gradient. Evaluating the points is not its business.
@@ -113,8 +114,3 @@ SCHEMES: dict[str, Scheme] = {
         Scheme("complex", 1e-20, offsets=(1.0,), weights=(1.0,), imaginary=True),
     )
 }
-
-# Richardson extrapolation is a Scheme subclass in its own module, which needs Scheme above.
-from gradopt.gradients._richardson import richardson_scheme  # noqa: E402
-
-SCHEMES["richardson"] = richardson_scheme()

@@ -28,11 +28,15 @@ from gradopt.gradients._evaluators import (
     SerialEvaluator,
     VectorizedEvaluator,
 )
+from gradopt.gradients._richardson import richardson_scheme
 from gradopt.gradients._schemes import SCHEMES, Scheme
 
-__all__ = ["FiniteDifference"]
+__all__ = ["METHODS", "FiniteDifference"]
 
 Method = Literal["forward", "backward", "central", "complex", "richardson"]
+
+#: Every finite-difference method by name: the basic formulas and Richardson's table.
+METHODS: dict[str, Scheme] = {**SCHEMES, "richardson": richardson_scheme()}
 
 
 class FiniteDifferenceOptions(BaseModel):
@@ -212,7 +216,7 @@ class FiniteDifference(BaseProvider):
             "bounds": bounds,
         }
         self.options = parse_options(FiniteDifferenceOptions, given, "FiniteDifference")
-        self.scheme: Scheme = SCHEMES[self.options.method]
+        self.scheme: Scheme = METHODS[self.options.method]
         self._err: FloatArray | None = None
         self._box = self.options.bounds
         self._evaluator = self.options.make_evaluator()

@@ -11,7 +11,7 @@ from scipy.optimize import rosen, rosen_der
 
 from gradopt import FiniteDifference
 from gradopt.exceptions import MissingCapabilityError
-from gradopt.gradients._schemes import SCHEMES
+from gradopt.gradients.finite_difference import METHODS as SCHEMES
 from tests.problems import PROBLEMS
 from tests.problems import Problem as SharedProblem
 

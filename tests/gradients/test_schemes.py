@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gradopt.gradients._schemes import SCHEMES, Scheme
+from gradopt.gradients._schemes import Scheme
+from gradopt.gradients.finite_difference import METHODS as SCHEMES
 
 EPS = float(np.finfo(np.float64).eps)
 
