@@ -9,7 +9,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from gradopt.exceptions import InvalidInputError, ObjectiveError
 
-__all__ = ["ArrayLike", "FloatArray", "as_point", "as_scalar_value"]
+__all__ = ["ArrayLike", "FloatArray", "as_point", "as_point_and_vector", "as_scalar_value"]
 
 FloatArray: TypeAlias = NDArray[np.float64]
 
@@ -53,6 +53,20 @@ def _as_float_vector(x: ArrayLike, name: str) -> FloatArray:
     if arr.size == 0:
         raise InvalidInputError(f"{name} must not be empty.")
     return np.array(arr, dtype=np.float64, copy=True).reshape(-1)
+
+
+def as_point_and_vector(
+    x: ArrayLike, v: ArrayLike
+) -> tuple[FloatArray, FloatArray, tuple[int, ...]]:
+    """Validate a point `x` and a vector `v` of its shape (for Hessian-vector products).
+
+    Returns both as 1-D float64 copies and the shape the user's function expects
+    (``()`` for a scalar `x`).
+    """
+    point, vec = as_point(x), as_point(v, name="v")
+    if vec.shape != point.shape:
+        raise InvalidInputError(f"v must have the shape of x {point.shape}; got {vec.shape}.")
+    return point, vec, (() if np.ndim(x) == 0 else point.shape)
 
 
 def as_scalar_value(value: Any, what: str = "the function") -> float:

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from gradopt._typing import ArrayLike, FloatArray, as_point, as_scalar_value
+from gradopt._typing import ArrayLike, FloatArray, as_point_and_vector, as_scalar_value
 from gradopt.exceptions import InvalidInputError, MissingCapabilityError, ObjectiveError
 from gradopt.gradients._base import BaseProvider
 
@@ -117,11 +117,7 @@ class Analytic(BaseProvider):
                 "This Analytic provider has no Hessian-vector product: pass hessp= "
                 "or use Autograd, which derives one."
             )
-        point = as_point(x)
-        vec = as_point(v, name="v")
-        if vec.shape != point.shape:
-            raise InvalidInputError(f"v must have the shape of x {point.shape}; got {vec.shape}.")
-        shape = () if np.ndim(x) == 0 else point.shape
+        point, vec, shape = as_point_and_vector(x, v)
         self.nhev += 1
         hv = self._hessp(point.reshape(shape), vec.reshape(shape))
         return _checked_vector(hv, point.shape, "hessp").reshape(shape)

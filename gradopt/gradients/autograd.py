@@ -9,8 +9,8 @@ from typing import Any
 import autograd
 import numpy as np
 
-from gradopt._typing import ArrayLike, FloatArray, as_point, as_scalar_value
-from gradopt.exceptions import AutogradTraceError, InvalidInputError
+from gradopt._typing import ArrayLike, FloatArray, as_point_and_vector, as_scalar_value
+from gradopt.exceptions import AutogradTraceError
 from gradopt.gradients._base import BaseProvider
 
 __all__ = ["Autograd"]
@@ -84,7 +84,7 @@ class Autograd(BaseProvider):
 
     def hessp(self, x: ArrayLike, v: ArrayLike) -> FloatArray:
         """Hessian at `x` times `v` (reverse over reverse), shaped like `x`."""
-        point, vec, shape = self._pair(x, v)
+        point, vec, shape = as_point_and_vector(x, v)
         self.nfev += 1
         self.nhev += 1
         x_user = point.reshape(shape)
@@ -100,7 +100,7 @@ class Autograd(BaseProvider):
 
     def jvp(self, x: ArrayLike, v: ArrayLike) -> tuple[float, float]:
         """Forward mode: ``(f(x), grad(x) @ v)``, the directional derivative along `v`."""
-        point, vec, shape = self._pair(x, v)
+        point, vec, shape = as_point_and_vector(x, v)
         self.nfev += 1
         x_user = point.reshape(shape)
         try:
@@ -109,10 +109,3 @@ class Autograd(BaseProvider):
             _explain(exc, self.fun, x_user)
             raise
         return as_scalar_value(value), as_scalar_value(slope, "the directional derivative")
-
-    @staticmethod
-    def _pair(x: ArrayLike, v: ArrayLike) -> tuple[FloatArray, FloatArray, tuple[int, ...]]:
-        point, vec = as_point(x), as_point(v, name="v")
-        if vec.shape != point.shape:
-            raise InvalidInputError(f"v must have the shape of x {point.shape}; got {vec.shape}.")
-        return point, vec, (() if np.ndim(x) == 0 else point.shape)

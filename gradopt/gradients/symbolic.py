@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from gradopt._typing import ArrayLike, FloatArray, as_point, as_scalar_value
+from gradopt._typing import ArrayLike, FloatArray, as_point_and_vector, as_scalar_value
 from gradopt.exceptions import BackendUnavailableError, InvalidInputError
 from gradopt.gradients._base import BaseProvider
 
@@ -180,14 +180,12 @@ variables: a. List them in variables or substitute values (expr.subs(...)).
 
     def hessp(self, x: ArrayLike, v: ArrayLike) -> FloatArray:
         """Hessian at `x` times `v`, shaped like `x` (the Hessian is compiled on first use)."""
-        point, vec = as_point(x), as_point(v, name="v")
-        if vec.shape != point.shape:
-            raise InvalidInputError(f"v must have the shape of x {point.shape}; got {vec.shape}.")
+        point, vec, shape = as_point_and_vector(x, v)
         rows = self._compiled.hessian()(self._coordinates(point))
         hess = np.array([_vector(row, point.size) for row in rows])
         self.nhev += 1
         hv: FloatArray = hess @ vec
-        return hv.reshape(() if np.ndim(x) == 0 else point.shape)
+        return hv.reshape(shape)
 
 
 class _Compiled:
