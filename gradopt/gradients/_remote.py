@@ -21,7 +21,7 @@ import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -72,7 +72,6 @@ class ChunkResult:
     calls: int
     failure: BaseException | None = None
     traceback: str = ""
-    meta: dict[str, Any] = field(default_factory=dict)
 
 
 # ------------------------------------------------------------------- shipping functions
