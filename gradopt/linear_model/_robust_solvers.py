@@ -1,0 +1,170 @@
+"""Solving the M-estimating equations at a fixed scale: Newton, IRLS or gradopt.minimize.
+
+Every solver minimises :class:`~gradopt.linear_model._robust_objective.RobustObjective`
+from a start and returns an :class:`InnerResult`, judged converged by the test of
+:class:`~gradopt.linear_model.HuberRegressor`: every component of the scaled gradient
+at most ``tol``, or, when a line search can make no more progress, at most the floor
+rounding allows (``_ROUNDING_FLOOR``).
+
+``"newton"`` and ``"irls"`` are one loop with two curvatures: the exact Hessian
+``Zᵀ·diag(s·ψ')·Z`` (quadratic convergence; where it is not positive definite, as for
+redescending losses far out, the step falls back to IRLS) or the IRLS majoriser
+``Zᵀ·diag(s·ψ(u)/u)·Z`` (each full step is a weighted least-squares fit). Both build a
+``p × p`` matrix over row blocks, solve it by Cholesky and take a backtracking step on
+``F``. The other names run :func:`gradopt.minimize` with a provider from ``GRADIENTS``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.linalg
+
+from gradopt._typing import FloatArray
+from gradopt.gradients import Analytic, Autograd, FiniteDifference, GradientProvider
+from gradopt.linear_model._huber import _ROUNDING_FLOOR
+from gradopt.linear_model._huber_strategies import SOLVERS as MINIMIZE_SOLVERS
+from gradopt.linear_model._huber_strategies import BestSeen
+from gradopt.linear_model._robust_objective import RobustObjective
+from gradopt.optimizers import minimize
+
+__all__ = ["GRADIENTS", "SOLVER_NAMES", "InnerResult", "solve"]
+
+_EPS = float(np.finfo(np.float64).eps)
+_MAX_HALVINGS = 40
+
+
+@dataclass
+class InnerResult:
+    """Where a fixed-scale solve ended and why."""
+
+    v: FloatArray
+    nit: int
+    nfev: int
+    converged: bool
+    message: str
+
+
+def _analytic(objective: RobustObjective) -> GradientProvider:
+    return Analytic(
+        objective.value, hessp=objective.hessp, value_and_grad=objective.value_and_grad
+    )
+
+
+def _autograd(objective: RobustObjective) -> GradientProvider:
+    return Autograd(objective.value)
+
+
+def _finite_difference(objective: RobustObjective) -> GradientProvider:
+    return FiniteDifference(objective.value, method="central")
+
+
+GRADIENTS: dict[str, Callable[[RobustObjective], GradientProvider]] = {
+    "analytic": _analytic,
+    "autograd": _autograd,
+    "finite-difference": _finite_difference,
+}
+
+SOLVER_NAMES = ("auto", "newton", "irls", *MINIMIZE_SOLVERS)
+
+
+def _step(objective: RobustObjective, v: FloatArray, g: FloatArray, kind: str) -> FloatArray:
+    """The Newton (or IRLS) direction ``-H⁻¹·g``; IRLS where the Hessian is not definite."""
+    for curvature in (kind, "irls") if kind == "newton" else ("irls",):
+        H = objective.hessian(objective.curvature(v, curvature))
+        try:
+            factor = scipy.linalg.cho_factor(H, check_finite=False)
+        except np.linalg.LinAlgError:
+            continue
+        step: FloatArray = -scipy.linalg.cho_solve(factor, g, check_finite=False)
+        if np.all(np.isfinite(step)) and float(g @ step) < 0:
+            return step
+    # Singular even for IRLS (weights zero on too many rows): a small ridge keeps a step.
+    H = objective.hessian(objective.curvature(v, "irls"))
+    ridge = 1e-10 * max(float(np.trace(H)), 1.0) + _EPS
+    regularised = np.linalg.solve(H + ridge * np.eye(H.shape[0]), g)
+    return -np.asarray(regularised, dtype=np.float64)
+
+
+def newton(
+    objective: RobustObjective, v0: FloatArray, *, kind: str, tol: float, max_iter: int
+) -> InnerResult:
+    """Damped Newton (``kind="newton"``) or IRLS (``kind="irls"``) on ``F``."""
+    v = np.array(v0, dtype=np.float64)
+    f, g = objective.value_and_grad(v)
+    nfev = 1
+    for nit in range(max_iter + 1):
+        gmax = float(np.max(np.abs(g), initial=0.0))
+        if gmax <= tol:
+            return InnerResult(v, nit, nfev, True, "the estimating equations hold to tol")
+        if nit == max_iter:
+            break
+        step = _step(objective, v, g, kind)
+        slope = float(g @ step)
+        t = 1.0
+        for _ in range(_MAX_HALVINGS):
+            trial = v + t * step
+            f_new, g_new = objective.value_and_grad(trial)
+            nfev += 1
+            # Armijo, with the slack rounding in F allows (near the minimum F is flat).
+            if f_new <= f + 1e-4 * t * slope + 8 * _EPS * abs(f):
+                break
+            t *= 0.5
+        else:
+            converged = gmax <= _ROUNDING_FLOOR
+            return InnerResult(
+                v, nit, nfev, converged, "the line search made no progress (rounding floor)"
+            )
+        v, f, g = trial, f_new, g_new
+    return InnerResult(v, max_iter, nfev, False, f"max_iter = {max_iter} iterations reached")
+
+
+def run_minimize(
+    objective: RobustObjective,
+    v0: FloatArray,
+    *,
+    method: str,
+    provider: GradientProvider,
+    tol: float,
+    max_iter: int,
+) -> InnerResult:
+    """One :func:`gradopt.minimize` run, kept at the best point any evaluation saw."""
+    solver = MINIMIZE_SOLVERS[method]
+    seen = BestSeen(provider)
+    result = minimize(seen, v0, method=solver.method, options=solver.options(max_iter, tol))
+    v = np.asarray(result.x, dtype=np.float64)
+    value, grad = objective.value_and_grad(v)
+    if seen.best_x is not None and not value <= seen.best_value:
+        v = seen.best_x
+        value, grad = objective.value_and_grad(v)
+    gmax = float(np.max(np.abs(grad), initial=0.0))
+    converged = gmax <= tol or (bool(result.success) and gmax <= _ROUNDING_FLOOR)
+    return InnerResult(v, int(result.nit), int(result.nfev), converged, str(result.message))
+
+
+def solve(
+    objective: RobustObjective,
+    v0: FloatArray,
+    *,
+    solver: str,
+    gradient: str | Callable[..., GradientProvider],
+    tol: float,
+    max_iter: int,
+) -> InnerResult:
+    """Minimise `objective` from `v0` with the named solver (``"auto"`` resolved already)."""
+    if solver in ("newton", "irls"):
+        return newton(objective, v0, kind=solver, tol=tol, max_iter=max_iter)
+    if isinstance(gradient, str):
+        provider = GRADIENTS[gradient](objective)
+    else:
+        provider = gradient(objective.value)
+        if not isinstance(provider, GradientProvider):
+            raise TypeError(
+                "gradient must return a GradientProvider (value, grad, value_and_grad, "
+                f"nfev, ngev); {gradient!r} returned {type(provider).__name__}."
+            )
+    return run_minimize(
+        objective, v0, method=solver, provider=provider, tol=tol, max_iter=max_iter
+    )
