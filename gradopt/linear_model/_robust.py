@@ -18,8 +18,14 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from gradopt._typing import FloatArray
 from gradopt.gradients import GradientProvider
 from gradopt.linear_model._huber import HuberRegressor, _single_threaded_blas
-from gradopt.linear_model._robust_checks import check_design, check_rank, degenerate_warning
-from gradopt.linear_model._robust_fit import MFit, fit_m, start_m
+from gradopt.linear_model._robust_checks import (
+    check_design,
+    check_exact,
+    check_rank,
+    degenerate_warning,
+    underdetermined,
+)
+from gradopt.linear_model._robust_fit import MFit, fit_m, least_squares_start, start_m
 from gradopt.linear_model._robust_inference import COVARIANCES, RobustSummary, covariance
 from gradopt.linear_model._robust_losses import LOSSES, RobustLoss, make_loss
 from gradopt.linear_model._robust_objective import RobustObjective
@@ -207,23 +213,29 @@ default="analytic"
             objective = RobustObjective(
                 X, y, sample_weight, loss, alpha=self.alpha, fit_intercept=self.fit_intercept
             )
-            check_rank(objective.design_gram, self.alpha)
-            if self.method == "MM":
-                fit = self._fit_mm(objective, solver)
-            elif self.scale == "joint":
-                fit = self._fit_joint(objective, X, y, sample_weight)
+            if underdetermined(sample_weight, objective.n_params, self.alpha):
+                v = least_squares_start(objective)
+                check_exact(objective.residual(v), sample_weight, y)
+                fit = MFit(v, 0.0, message="no more samples than parameters")
             else:
-                rule = self._scale_rule()
-                kw: dict[str, Any] = {
-                    "solver": solver,
-                    "gradient": self.gradient,
-                    "tol": self.tol,
-                    "max_iter": self.max_iter,
-                }
-                v0 = start_m(objective, rule, **kw)
-                fit = fit_m(objective, v0, rule, **kw)
+                check_rank(objective.design_gram, self.alpha)
+                fit = self._fit(objective, solver)
             self._store(objective, fit)
         return self
+
+    def _fit(self, objective: RobustObjective, solver: str) -> MFit:
+        if self.method == "MM":
+            return self._fit_mm(objective, solver)
+        if self.scale == "joint":
+            return self._fit_joint(objective, solver)
+        rule = self._scale_rule()
+        kw: dict[str, Any] = {
+            "solver": solver,
+            "gradient": self.gradient,
+            "tol": self.tol,
+            "max_iter": self.max_iter,
+        }
+        return fit_m(objective, start_m(objective, rule, **kw), rule, **kw)
 
     # ------------------------------------------------------------- configuration
     def _loss(self) -> RobustLoss:
@@ -293,10 +305,8 @@ default="analytic"
             max_iter=self.max_iter,
         )
 
-    def _fit_joint(
-        self, objective: RobustObjective, X: FloatArray, y: FloatArray, weights: FloatArray
-    ) -> MFit:
-        solver = "lbfgs" if self.solver == "auto" else self.solver
+    def _fit_joint(self, objective: RobustObjective, solver: str) -> MFit:
+        solver = "lbfgs" if self.solver == "auto" else solver
         if solver in ("newton", "irls"):
             raise ValueError(
                 f"scale='joint' is fitted by gradopt.minimize; solver={solver!r} does not "
@@ -313,7 +323,7 @@ default="analytic"
         )
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ConvergenceWarning)
-            huber.fit(X, y, sample_weight=weights)
+            huber.fit(objective.X, objective.y, sample_weight=objective.sample_weight)
         messages = [str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)]
         v = objective.internal(huber.coef_, huber.intercept_)
         fit = MFit(v, huber.scale_, nit=huber.n_iter_, nfev=int(huber.optimize_result_.nfev))
@@ -331,13 +341,14 @@ default="analytic"
         self.n_iter_ = int(fit.nit)
         residual = objective.residual(fit.v)
         loss = objective.loss
-        if self.scale_ > 0:
+        if self.scale_ > objective.zero_scale:
             u = residual / self.scale_
             self.weights_ = np.clip(loss.weight(u), 0.0, 1.0)
             self.outliers_ = np.abs(u) > loss.c
         else:
+            self.scale_ = 0.0
             self.weights_ = np.ones_like(residual)
-            self.outliers_ = residual != 0
+            self.outliers_ = np.abs(residual) > objective.zero_scale
             degenerate_warning(fit.message)
         penalty = self.alpha * (self.scale_ if self.scale == "joint" else 1.0)
         self.cov_ = covariance(objective, fit.v, self.scale_, self.cov, penalty)

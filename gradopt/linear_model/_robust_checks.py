@@ -1,13 +1,15 @@
 """Degenerate input to :class:`RobustRegressor`: clear errors before a fit, warnings after.
 
-Errors (before fitting, they would make the estimating equations singular): no more
-samples than parameters, a constant column beside the intercept, linearly dependent
-columns (all without a ridge penalty, which makes each of them well posed). A warning
-after a fit whose residual scale is 0: at least half of the weight sits on residuals
-that are exactly 0 (all-identical ``y``, an exact linear relation, or more than half of
-the samples on one hyperplane). That fit is the exact fit of those samples, which is
-what a high-breakdown estimator should return, but ``u = r/σ`` is undefined: the
-weights are then 1 and the covariance 0.
+Errors (before fitting; without a ridge penalty, which makes each case well posed): a
+constant column beside the intercept, linearly dependent columns, and no more samples
+than parameters when no exact fit of them exists. With no more samples than parameters
+and an exact fit, the fit is the exact fit of minimum norm (in standardised units).
+
+A warning after a fit whose residual scale is 0: at least half of the weight sits on
+residuals that are exactly 0 (all-identical ``y``, an exact linear relation, no more
+samples than parameters, or more than half of the samples on one hyperplane). That fit
+is the exact fit of those samples, which is what a high-breakdown estimator should
+return, but ``u = r/σ`` is undefined: the weights are then 1 and the covariance 0.
 """
 
 from __future__ import annotations
@@ -19,7 +21,14 @@ import numpy as np
 from gradopt._typing import FloatArray
 from gradopt.exceptions import InvalidInputError
 
-__all__ = ["ZeroScaleWarning", "check_design", "check_rank", "degenerate_warning"]
+__all__ = [
+    "ZeroScaleWarning",
+    "check_design",
+    "check_exact",
+    "check_rank",
+    "degenerate_warning",
+    "underdetermined",
+]
 
 
 class ZeroScaleWarning(UserWarning):
@@ -35,13 +44,7 @@ def check_design(
     p = d + int(fit_intercept)
     if n == 0:
         raise InvalidInputError("sample_weight is zero for every sample; nothing to fit.")
-    if alpha == 0 and n <= p:
-        what = "n_features + 1 (intercept)" if fit_intercept else "n_features"
-        raise InvalidInputError(
-            f"RobustRegressor needs more samples than parameters (or alpha > 0): "
-            f"n_samples = {n} (with positive weight) <= {p} = {what}."
-        )
-    if alpha == 0 and fit_intercept:
+    if alpha == 0 and n > p and fit_intercept:
         rows = X[keep]
         constant = np.flatnonzero(np.ptp(rows, axis=0) == 0)
         if constant.size:
@@ -49,6 +52,24 @@ def check_design(
                 f"column(s) {constant.tolist()} of X are constant: with fit_intercept=True "
                 "they duplicate the intercept. Drop them, or set alpha > 0."
             )
+
+
+def underdetermined(sample_weight: FloatArray, n_params: int, alpha: float) -> bool:
+    """No more samples (of positive weight) than parameters, and no penalty."""
+    return alpha == 0 and int(np.count_nonzero(sample_weight > 0)) <= n_params
+
+
+def check_exact(residual: FloatArray, sample_weight: FloatArray, y: FloatArray) -> None:
+    """Raise unless the minimum-norm fit of an underdetermined problem is exact."""
+    keep = sample_weight > 0
+    size = float(np.max(np.abs(y[keep]), initial=0.0))
+    if np.max(np.abs(residual[keep]), initial=0.0) > 1e-9 * max(size, 1e-300):
+        n = int(np.count_nonzero(keep))
+        raise InvalidInputError(
+            f"n_samples = {n} (with positive weight) is not more than the number of "
+            "parameters, and no linear model fits them exactly (repeated rows with "
+            "different y?): no M-estimate exists. Add samples, or set alpha > 0."
+        )
 
 
 def check_rank(gram: FloatArray, alpha: float) -> None:

@@ -48,8 +48,9 @@ def least_squares_start(objective: RobustObjective) -> FloatArray:
     ls.set_scale(objective.y_scale)
     v0 = np.zeros(objective.n_params)
     _, grad = ls.value_and_grad(v0)
-    start: FloatArray = v0 - np.linalg.solve(ls.hessian_from(ls.design_gram), grad)
-    return start
+    # lstsq: the minimum-norm fit when there are no more samples than parameters
+    step = np.linalg.lstsq(ls.hessian_from(ls.design_gram), grad, rcond=None)[0]
+    return np.asarray(v0 - step, dtype=np.float64)
 
 
 def fit_m(
@@ -74,7 +75,7 @@ def fit_m(
     v, scale = np.array(v0, dtype=np.float64), rescale(v0)
     fit = MFit(v, scale)
     while True:
-        if not scale > 0:
+        if not scale > objective.zero_scale:
             fit.v, fit.scale, fit.message = v, 0.0, "zero scale: half the rows are fitted exactly"
             return fit
         objective.set_scale(scale)

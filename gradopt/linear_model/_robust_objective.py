@@ -166,6 +166,9 @@ class RobustObjective:
         self.y_scale = _robust_scale(y, sample_weight, self.y_center)
         stiffness = 1.0 + self.alpha / (self.total_weight * self.spread**2)
         self.coef_scale = self.y_scale / self.spread / np.sqrt(stiffness)
+        # Residuals of an exact fit are rounding, a few eps times |y|: a scale below
+        # this is zero.
+        self.zero_scale = 64 * np.finfo(np.float64).eps * float(np.max(np.abs(y), initial=0.0))
         self.set_scale(scale)
 
     def set_scale(self, scale: float) -> None:

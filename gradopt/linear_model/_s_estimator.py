@@ -165,7 +165,7 @@ def _refine(
     v = objective.internal(theta[:d], float(theta[d]) if fit_intercept else 0.0)
     scale = rho(objective.residual(v), sample_weight, p)
     for nit in range(max_iter + 1):
-        if scale <= 0:
+        if scale <= objective.zero_scale:
             return _result(objective, v, 0.0, nit, True, "exact fit of half the rows")
         objective.set_scale(scale)
         _, grad = objective.value_and_grad(v)
