@@ -88,7 +88,8 @@ default="analytic"
 "gradient-descent"}, default="auto"
         At a fixed scale: Newton with the exact Hessian (IRLS steps where it is not
         positive definite), IRLS, or a :func:`gradopt.minimize` method. "auto" is
-        "newton" with the analytic gradient (fastest measured) and "lbfgs" otherwise.
+        "lbfgs" (the fastest measured), finished by Newton steps with the analytic
+        gradient when its line search stalls short of `tol`.
     n_starts : int, default=500
         Random elemental starts of fast-S (method "MM").
     random_state : int, RandomState instance or None, default=None
@@ -262,8 +263,6 @@ default="analytic"
         return loss
 
     def _solver(self) -> str:
-        if self.solver == "auto":
-            return "newton" if self.gradient == "analytic" else "lbfgs"
         if self.solver in ("newton", "irls") and self.gradient != "analytic":
             raise ValueError(
                 f"solver={self.solver!r} uses the analytic gradient and Hessian; "
@@ -282,22 +281,21 @@ default="analytic"
     # ------------------------------------------------------------------- methods
     def _fit_mm(self, objective: RobustObjective, solver: str) -> MFit:
         s = fast_s(
-            objective.X,
-            objective.y,
-            objective.sample_weight,
-            fit_intercept=self.fit_intercept,
+            objective,
             rng=np.random.default_rng(check_random_state(self.random_state).randint(2**31)),
             n_starts=self.n_starts,
             n_keep=2,
+            solver=solver,
+            gradient=self.gradient,
             tol=self.tol,
             max_iter=self.max_iter,
         )
-        v0 = objective.internal(s.coef, s.intercept)
         if not s.converged:
-            return MFit(v0, s.scale, converged=False, message=f"S-estimate: {s.message}")
+            s.message = f"S-estimate: {s.message}"
+            return s
         return fit_m(
             objective,
-            v0,
+            s.v,
             s.scale,
             solver=solver,
             gradient=self.gradient,

@@ -67,12 +67,13 @@ def fit_m(
     p = objective.n_params
     fixed = not callable(scale_rule)
 
-    def rescale(v: FloatArray) -> float:
+    def rescale(v: FloatArray, start: float | None) -> float:
         if callable(scale_rule):
-            return float(scale_rule(objective.residual(v), objective.sample_weight, p))
+            residual = objective.residual(v)
+            return float(scale_rule(residual, objective.sample_weight, p, start=start))
         return float(scale_rule)
 
-    v, scale = np.array(v0, dtype=np.float64), rescale(v0)
+    v, scale = np.array(v0, dtype=np.float64), rescale(v0, None)
     fit = MFit(v, scale)
     while True:
         if not scale > objective.zero_scale:
@@ -90,7 +91,7 @@ def fit_m(
         v = inner.v
         fit.nit += inner.nit
         fit.nfev += inner.nfev
-        new_scale = scale if fixed else rescale(v)
+        new_scale = scale if fixed else rescale(v, scale)
         fit.history.append(new_scale)
         settled = abs(new_scale - scale) <= tol / GRADIENT_MARGIN * scale
         fit.v, fit.scale = v, new_scale

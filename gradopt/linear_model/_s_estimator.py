@@ -19,32 +19,22 @@ scaled estimating equations hold to ``tol`` (the test every other fit uses).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
 from gradopt._typing import FloatArray
+from gradopt.linear_model._robust_fit import MFit, fit_m
 from gradopt.linear_model._robust_losses import Bisquare
 from gradopt.linear_model._robust_objective import RobustObjective
 from gradopt.linear_model._robust_scale import MScale
 
-__all__ = ["SResult", "fast_s"]
+__all__ = ["fast_s"]
 
 POOL = 2000  # rows on which candidates are drawn and screened
 KEEP_POOL = 10  # candidates refined on the pool
-_POOL_REFINE = 30  # I-steps per candidate on the pool
-
-
-@dataclass
-class SResult:
-    """The S-estimate: coefficients, intercept, scale, and how the refinement ended."""
-
-    coef: FloatArray
-    intercept: float
-    scale: float
-    n_iter: int
-    converged: bool
-    message: str
+_POOL_REFINE = 10  # I-steps per candidate on the pool
 
 
 def _design(X: FloatArray, fit_intercept: bool) -> FloatArray:
@@ -60,13 +50,11 @@ def _mscales(R: FloatArray, w: FloatArray, n_params: int, rho: MScale) -> FloatA
     scale = np.where(scale > 0, scale, np.max(A, axis=1) + np.finfo(float).tiny)
     log_s = np.log(scale)
     for _ in range(60):
-        U = A / np.exp(log_s)[:, None]
-        T = np.minimum((U / rho.c) ** 2, 1.0)
-        value = (1.0 - (1.0 - T) ** 3) @ w - target
-        # d/dlogσ of Σ w·ρ(|r|/σ) = -Σ w·ρ'(u)·u, with ρ'(u)·u = 6·t·(1 - t)² for t <= 1
-        slope = -((6.0 * T * (1.0 - T) ** 2) @ w)
-        step = np.clip(np.where(slope < 0, -value / np.where(slope < 0, slope, -1.0), 0.5), -1, 1)
-        step = np.where((slope >= 0) & (value < 0), -0.5, step)
+        value, slope = rho.chi(A / np.exp(log_s)[:, None])
+        excess = value @ w - target
+        derivative = -(slope @ w)  # d/dlogσ of Σ w·ρ(|r|/σ)
+        newton = -excess / np.where(derivative < 0, derivative, -1.0)
+        step = np.clip(np.where(derivative < 0, newton, np.sign(excess)), -1.0, 1.0)
         log_s = log_s + step
         if np.max(np.abs(step)) < 1e-10:
             break
@@ -81,7 +69,10 @@ def _i_step(
     R = y[None, :] - theta @ A.T
     safe = np.where(scales > 0, scales, 1.0)[:, None]
     W = w[None, :] * (1.0 - np.minimum((R / (c * safe)) ** 2, 1.0)) ** 2
-    G = np.einsum("km,mi,mj->kij", W, A, A, optimize=True)
+    G = np.empty((theta.shape[0], A.shape[1], A.shape[1]))
+    chunk = max(1, (1 << 20) // A.size)  # candidates per product: a bounded temporary
+    for k in range(0, theta.shape[0], chunk):
+        G[k : k + chunk] = A.T @ (W[k : k + chunk, :, None] * A)
     b = (W * y[None, :]) @ A
     new = np.empty_like(theta)
     for k in range(theta.shape[0]):  # p x p solves; keep the candidate if singular
@@ -107,26 +98,30 @@ def _candidates(
 
 
 def fast_s(
-    X: FloatArray,
-    y: FloatArray,
-    sample_weight: FloatArray,
+    objective: RobustObjective,
     *,
-    fit_intercept: bool,
     rng: np.random.Generator,
     n_starts: int,
     n_keep: int,
+    solver: str,
+    gradient: str | Callable[..., Any],
     tol: float,
     max_iter: int,
     rho: MScale | None = None,
-) -> SResult:
-    """The S-estimate of the regression of `y` on `X` (see the module docstring)."""
+) -> MFit:
+    """The S-estimate of the regression behind `objective` (see the module docstring).
+
+    Returns the fit (internal point and S-scale) of the candidate with the smallest
+    M-scale after refinement on all rows.
+    """
     rho = rho or MScale()
+    X, y, sample_weight = objective.X, objective.y, objective.sample_weight
     rows = np.flatnonzero(sample_weight > 0)
     pool = rows if rows.size <= POOL else np.sort(rng.choice(rows, size=POOL, replace=False))
-    A = _design(X[pool], fit_intercept)
+    A = _design(X[pool], objective.fit_intercept)
     yp, wp = y[pool], sample_weight[pool]
-    if rows.size > POOL:  # the pool stands for all rows: equal total weight per row
-        wp = wp * (float(np.sum(sample_weight)) / float(np.sum(wp)))
+    if rows.size > POOL:  # the pool stands for all rows: equal total weight
+        wp = wp * (objective.total_weight / float(np.sum(wp)))
     p = A.shape[1]
     theta = _candidates(A, yp, rng, n_starts)
     if theta.shape[0] == 0:
@@ -139,50 +134,22 @@ def fast_s(
         if step == _POOL_REFINE:
             break
         theta = _i_step(A, yp, wp, theta, scales, rho.c)
-    best = np.argsort(scales, kind="stable")[:n_keep]
-    results = [
-        _refine(X, y, sample_weight, fit_intercept, theta[k], rho, tol, max_iter) for k in best
-    ]
-    return min(results, key=lambda r: r.scale)
-
-
-def _refine(
-    X: FloatArray,
-    y: FloatArray,
-    sample_weight: FloatArray,
-    fit_intercept: bool,
-    theta: FloatArray,
-    rho: MScale,
-    tol: float,
-    max_iter: int,
-) -> SResult:
-    """I-steps on all rows until the S-estimating equations hold to `tol`."""
-    d = X.shape[1]
-    objective = RobustObjective(
-        X, y, sample_weight, Bisquare(rho.c), alpha=0.0, fit_intercept=fit_intercept
-    )
-    p = objective.n_params
-    v = objective.internal(theta[:d], float(theta[d]) if fit_intercept else 0.0)
-    scale = rho(objective.residual(v), sample_weight, p)
-    for nit in range(max_iter + 1):
-        if scale <= objective.zero_scale:
-            return _result(objective, v, 0.0, nit, True, "exact fit of half the rows")
-        objective.set_scale(scale)
-        _, grad = objective.value_and_grad(v)
-        if float(np.max(np.abs(grad))) <= tol:
-            return _result(objective, v, scale, nit, True, "converged")
-        if nit == max_iter:
-            break
-        H = objective.hessian(objective.curvature(v, "irls"))
-        v = v - np.linalg.lstsq(H, grad, rcond=None)[0]
-        scale = rho(objective.residual(v), sample_weight, p, start=scale)
-    return _result(objective, v, scale, max_iter, False, f"max_iter = {max_iter} I-steps reached")
-
-
-def _result(
-    objective: RobustObjective, v: FloatArray, scale: float, nit: int, ok: bool, message: str
-) -> SResult:
-    params = objective.params(v)
+    s_objective = objective.with_loss(Bisquare(rho.c))
+    s_objective.alpha = 0.0
     d = objective.n_features
-    intercept = float(params[d]) if objective.fit_intercept else 0.0
-    return SResult(np.array(params[:d]), intercept, scale, nit, ok, message)
+    fits = []
+    for k in np.argsort(scales, kind="stable")[:n_keep]:
+        intercept = float(theta[k, d]) if objective.fit_intercept else 0.0
+        v0 = s_objective.internal(theta[k, :d], intercept)
+        fits.append(
+            fit_m(
+                s_objective,
+                v0,
+                rho,
+                solver=solver,
+                gradient=gradient,
+                tol=tol,
+                max_iter=max_iter,
+            )
+        )
+    return min(fits, key=lambda fit: fit.scale)
