@@ -126,14 +126,14 @@ default="analytic"
     >>> X = rng.normal(size=(200, 2))
     >>> y = X @ [2.0, -1.0] + 0.5 + 0.1 * rng.normal(size=200)
     >>> y[:20] += 50  # gross outliers
-    >>> model = RobustRegressor().fit(X, y)
-    >>> model.coef_.round(2), round(model.intercept_, 2), model.outliers_[:20].all()
+    >>> model = RobustRegressor().fit(X, y)  # Huber, MAD scale
+    >>> model.coef_.round(1), round(model.intercept_, 1), bool(model.outliers_[:20].all())
     (array([ 2., -1.]), 0.5, True)
-    >>> model.conf_int().shape
+    >>> model.conf_int().shape  # [intercept, coef...] x [low, high]
     (3, 2)
-    >>> mm = RobustRegressor(method="MM", random_state=0).fit(X, y)
-    >>> mm.coef_.round(2)
-    array([ 2., -1.])
+    >>> mm = RobustRegressor(method="MM", random_state=0).fit(X, y)  # lmrob's default
+    >>> mm.coef_.round(2), round(mm.scale_, 2)  # the S-scale: the noise's 0.1
+    (array([ 1.99, -0.99]), 0.1)
     """
 
     _parameter_constraints: dict[str, list[Any]] = {  # noqa: RUF012 (scikit-learn's API)

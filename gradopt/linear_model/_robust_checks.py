@@ -42,8 +42,6 @@ def check_design(
     keep = sample_weight > 0
     n, d = int(np.count_nonzero(keep)), X.shape[1]
     p = d + int(fit_intercept)
-    if n == 0:
-        raise InvalidInputError("sample_weight is zero for every sample; nothing to fit.")
     if alpha == 0 and n > p and fit_intercept:
         rows = X[keep]
         constant = np.flatnonzero(np.ptp(rows, axis=0) == 0)

@@ -127,7 +127,7 @@ def robust_loss(
     >>> from gradopt.linear_model._robust_losses import make_loss
     >>> X, y = np.array([[0.0], [1.0], [2.0]]), np.array([0.0, 1.0, 10.0])
     >>> grad(robust_loss)(np.array([1.0, 0.0]), X, y, make_loss("huber"), 1.0)
-    array([-8.07, -5.38])
+    array([-5.38, -2.69])
     """
     coef, intercept, _ = _split(params, X.shape[1])
     rho = loss.rho((y - matvec(X, coef) - intercept) / scale)

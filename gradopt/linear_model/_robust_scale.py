@@ -84,7 +84,8 @@ def _solve_scale(
             lo = t
         else:
             hi = t
-        new = t - excess / derivative if derivative < 0 else math.nan
+        # Newton, at most a factor e² per step (far out the function is flat)
+        new = t - max(-2.0, min(2.0, excess / derivative)) if derivative < 0 else math.nan
         if not lo < new < hi:
             finite = math.isfinite(lo) and math.isfinite(hi)
             new = (lo + hi) / 2 if finite else t + (1.0 if excess > 0 else -1.0)

@@ -45,20 +45,22 @@ def _mscales(R: FloatArray, w: FloatArray, n_params: int, rho: MScale) -> FloatA
     """M-scales of each row of residuals `R` (candidates × rows): Newton on ``log σ``."""
     target = rho.b * (float(np.sum(w)) - n_params)
     A = np.abs(R)
-    nonzero = (A > 0) @ w
+    # Without a root (too much weight on zero residuals) the scale is 0; σ = 1 stands in.
+    positive = (A > 0) @ w > target
     scale = np.median(A, axis=1) / 0.6745
-    scale = np.where(scale > 0, scale, np.max(A, axis=1) + np.finfo(float).tiny)
-    log_s = np.log(scale)
+    scale = np.where(scale > 0, scale, np.max(A, axis=1))
+    log_s = np.log(np.where(positive, scale, 1.0))
     for _ in range(60):
         value, slope = rho.chi(A / np.exp(log_s)[:, None])
         excess = value @ w - target
         derivative = -(slope @ w)  # d/dlogσ of Σ w·ρ(|r|/σ)
         newton = -excess / np.where(derivative < 0, derivative, -1.0)
         step = np.clip(np.where(derivative < 0, newton, np.sign(excess)), -1.0, 1.0)
+        step = np.where(positive, step, 0.0)
         log_s = log_s + step
         if np.max(np.abs(step)) < 1e-10:
             break
-    scales: FloatArray = np.where(nonzero > target, np.exp(log_s), 0.0)
+    scales: FloatArray = np.where(positive, np.exp(log_s), 0.0)
     return scales
 
 
