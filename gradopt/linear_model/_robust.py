@@ -84,12 +84,13 @@ class RobustRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
 default="analytic"
         The gradient provider for the :func:`gradopt.minimize` solvers, as in
         :class:`HuberRegressor`.
-    solver : {"auto", "newton", "irls", "lbfgs", "L-BFGS-B", "BFGS", "CG", \
+    solver : {"auto", "h", "newton", "irls", "lbfgs", "L-BFGS-B", "BFGS", "CG", \
 "gradient-descent"}, default="auto"
-        At a fixed scale: Newton with the exact Hessian (IRLS steps where it is not
-        positive definite), IRLS, or a :func:`gradopt.minimize` method. "auto" is
-        "lbfgs" (the fastest measured), finished by Newton steps with the analytic
-        gradient when its line search stalls short of `tol`.
+        At a fixed scale: Huber's H-algorithm ("h": Newton steps with the Hessian
+        approximated by ``mean(ψ')·XᵀX``, formed once), Newton with the exact Hessian
+        (IRLS steps where it is not positive definite), IRLS, or a
+        :func:`gradopt.minimize` method. "auto" (the fastest measured) takes up to 10
+        H-steps, then Newton steps; with a gradient other than "analytic", "lbfgs".
     n_starts : int, default=500
         Random elemental starts of fast-S (method "MM").
     random_state : int, RandomState instance or None, default=None

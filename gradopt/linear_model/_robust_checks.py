@@ -43,7 +43,7 @@ def check_design(
     n, d = int(np.count_nonzero(keep)), X.shape[1]
     p = d + int(fit_intercept)
     if alpha == 0 and n > p and fit_intercept:
-        rows = X[keep]
+        rows = X if keep.all() else X[keep]
         constant = np.flatnonzero(np.ptp(rows, axis=0) == 0)
         if constant.size:
             raise InvalidInputError(

@@ -97,12 +97,26 @@ def robust_loss_and_gradient(
     residual = y - X @ coef
     if fit_intercept:
         residual -= intercept
+    return _from_residual(residual, coef, fit_intercept, X, loss, scale, sample_weight, alpha)
+
+
+def _from_residual(
+    residual: FloatArray,
+    coef: FloatArray,
+    fit_intercept: bool,
+    X: Any,
+    loss: RobustLoss,
+    scale: float,
+    sample_weight: FloatArray | None,
+    alpha: float,
+) -> tuple[float, FloatArray]:
+    """:func:`robust_loss_and_gradient` once the residuals are known."""
     u = residual / scale
     rho, psi = loss.rho(u), loss.psi(u)
     if sample_weight is not None:
         rho, psi = sample_weight * rho, sample_weight * psi
     value = 2.0 * scale * scale * float(np.sum(rho)) + alpha * float(coef @ coef)
-    grad = np.empty(params.shape[0])
+    grad = np.empty(coef.shape[0] + int(fit_intercept))
     grad[: coef.shape[0]] = (-2.0 * scale) * np.asarray(X.T @ psi) + (2.0 * alpha) * coef
     if fit_intercept:
         grad[-1] = (-2.0 * scale) * float(np.sum(psi))
@@ -161,6 +175,8 @@ class RobustObjective:
         self.n_features = X.shape[1]
         self.n_params = self.n_features + int(fit_intercept)
         self.total_weight = float(np.sum(sample_weight))
+        self.unit_weights = bool(np.all(sample_weight == 1.0))
+        self._last: tuple[bytes, FloatArray] | None = None
         self.mean, self.spread = _column_moments(X, sample_weight, fit_intercept)
         self.y_center = float(sample_weight @ y) / self.total_weight if fit_intercept else 0.0
         self.y_scale = _robust_scale(y, sample_weight, self.y_center)
@@ -212,12 +228,21 @@ class RobustObjective:
         return T
 
     def residual(self, v: FloatArray) -> FloatArray:
-        """``y - X·coef - intercept`` at the internal point `v`."""
+        """``y - X·coef - intercept`` at the internal point `v` (read-only).
+
+        The last one is kept: the scale rule, the curvature and the covariance ask for
+        the residuals where the solver just evaluated, without another product with X.
+        """
+        key = np.asarray(v, dtype=np.float64).tobytes()
+        if self._last is not None and self._last[0] == key:
+            return self._last[1]
         params = self.params(v)
         d = self.n_features
         residual: FloatArray = self.y - self.X @ params[:d]
         if self.fit_intercept:
             residual -= params[d]
+        residual.flags.writeable = False
+        self._last = (key, residual)
         return residual
 
     # ------------------------------------------------------------------- evaluations
@@ -230,10 +255,26 @@ class RobustObjective:
 
     def value_and_grad(self, v: FloatArray) -> tuple[float, FloatArray]:
         """``F(v)`` and its gradient, by the chain rule through :meth:`params`."""
-        loss, grad = robust_loss_and_gradient(
-            self.params(v), self.X, self.y, self.loss, self.scale, self.sample_weight, self.alpha
+        coef = self.params(v)[: self.n_features]
+        loss, grad = _from_residual(
+            self.residual(v),
+            coef,
+            self.fit_intercept,
+            self.X,
+            self.loss,
+            self.scale,
+            None if self.unit_weights else self.sample_weight,
+            self.alpha,
         )
         return loss / self.value_scale, self.internal_grad(grad)
+
+    def mean_curvature(self, v: FloatArray) -> float:
+        """``Σ sᵢ·ψ'(uᵢ) / S``, or the mean weight ``ψ(u)/u`` where that is not positive."""
+        u = self.residual(v) / self.scale
+        m = float(self.sample_weight @ self.loss.psi_deriv(u)) / self.total_weight
+        if m > 0.05:
+            return m
+        return max(float(self.sample_weight @ self.loss.weight(u)) / self.total_weight, 1e-3)
 
     def internal_grad(self, grad: FloatArray) -> FloatArray:
         """The gradient of ``F`` from the gradient `grad` of ``L``."""
@@ -298,18 +339,29 @@ class RobustObjective:
         return self.gram(self.sample_weight)
 
     def gram(self, c: FloatArray) -> FloatArray:
-        """``Zᵀ·diag(c)·Z`` over row blocks of bounded size (no full copy of X)."""
+        """``Zᵀ·diag(c)·Z`` over row blocks of bounded size (no full copy of X).
+
+        Each block is centred once; with ``c >= 0`` it is scaled by ``sqrt(c)`` and its
+        Gram matrix is one symmetric product ``Bᵀ·B`` (BLAS syrk, half the work).
+        """
         d, p = self.n_features, self.n_params
         G = np.zeros((p, p))
+        nonnegative = bool(np.all(c >= 0))
+        root = np.sqrt(c) if nonnegative else c
         rows = max(1, _CHUNK_ELEMENTS // max(d, 1))
+        column = np.zeros(d)
         for start in range(0, self.X.shape[0], rows):
-            block = (self.X[start : start + rows] - self.mean) * self.coef_scale
-            weights = c[start : start + rows]
-            weighted = block * weights[:, None]
-            G[:d, :d] += block.T @ weighted
-            if self.fit_intercept:
-                G[:d, d] += self.y_scale * weighted.sum(axis=0)
-                G[d, d] += self.y_scale**2 * float(weights.sum())
+            block = self.X[start : start + rows] - self.mean
+            if nonnegative:
+                block *= root[start : start + rows, None]
+                G[:d, :d] += block.T @ block
+                column += block.T @ root[start : start + rows]
+            else:
+                weighted = block * c[start : start + rows, None]
+                G[:d, :d] += block.T @ weighted
+                column += weighted.sum(axis=0)
+        G[:d, :d] *= np.outer(self.coef_scale, self.coef_scale)
         if self.fit_intercept:
-            G[d, :d] = G[:d, d]
+            G[:d, d] = G[d, :d] = self.y_scale * self.coef_scale * column
+            G[d, d] = self.y_scale**2 * float(np.sum(c))
         return G

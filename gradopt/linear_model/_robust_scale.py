@@ -47,6 +47,13 @@ def mad_scale(
     2.2239
     """
     keep = sample_weight > 0
+    if keep.all():
+        size = np.abs(residual)
+        if sample_weight.min() == sample_weight.max():  # the plain median, in place
+            half = (size.size - 1) // 2
+            size.partition([half, size.size // 2])
+            return float(size[half] + size[size.size // 2]) / 2 / GAUSSIAN_MAD
+        return _weighted_median(size, sample_weight) / GAUSSIAN_MAD
     return _weighted_median(np.abs(residual[keep]), sample_weight[keep]) / GAUSSIAN_MAD
 
 
@@ -80,6 +87,8 @@ def _solve_scale(
         value, slope = chi(r / math.exp(t))
         excess = float(s @ value) - target
         derivative = -float(s @ slope)  # d/dlogσ
+        if excess == 0:
+            return math.exp(t)
         if excess > 0:
             lo = t
         else:
@@ -89,7 +98,7 @@ def _solve_scale(
         if not lo < new < hi:
             finite = math.isfinite(lo) and math.isfinite(hi)
             new = (lo + hi) / 2 if finite else t + (1.0 if excess > 0 else -1.0)
-        if abs(new - t) <= 1e-13 or excess == 0:
+        if abs(new - t) <= 1e-13:
             return math.exp(new)
         t = new
     return math.exp(t)  # pragma: no cover - the bracket halves at worst: 200 is plenty

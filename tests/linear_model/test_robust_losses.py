@@ -117,3 +117,13 @@ def test_m_scale_solves_its_equation_and_is_zero_for_an_exact_half() -> None:
     half = np.concatenate([np.zeros(60), rng.normal(size=40)])
     assert rho(half, np.ones(100), 0) == 0.0
     assert HuberScale()(np.zeros(10), np.ones(10), 1) == 0.0
+
+
+def test_m_scale_root_hit_exactly() -> None:
+    """A start at the root to rounding (the excess exactly 0) returns that root."""
+    rng = np.random.default_rng(3)
+    r, w = rng.normal(size=80), np.ones(80)
+    rho = MScale()
+    sigma = rho(r, w, 3)
+    for start in (sigma, sigma * (1 + 1e-15), sigma * (1 - 1e-15)):
+        assert rho(r, w, 3, start=start) == pytest.approx(sigma, rel=1e-12)
