@@ -22,7 +22,6 @@ It also gives the weighted Gram matrices ``Zᵀ·diag(c)·Z`` of the standardise
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import autograd.numpy as anp
@@ -33,7 +32,6 @@ from gradopt.linear_model._huber_loss import matvec
 from gradopt.linear_model._huber_objective import (
     _CHUNK_ELEMENTS,
     GRADIENT_MARGIN,
-    _column_moments,
     _robust_scale,
 )
 from gradopt.linear_model._robust_losses import RobustLoss
@@ -177,11 +175,22 @@ class RobustObjective:
         self.total_weight = float(np.sum(sample_weight))
         self.unit_weights = bool(np.all(sample_weight == 1.0))
         self._last: tuple[bytes, FloatArray] | None = None
-        self.mean, self.spread = _column_moments(X, sample_weight, fit_intercept)
+        # One pass for the weighted means, one for the centred Gram matrix: the columns'
+        # spreads are its diagonal, and it is the design's Gram matrix once scaled.
+        if fit_intercept:
+            self.mean = np.asarray(X.T @ sample_weight, dtype=np.float64) / self.total_weight
+        else:
+            self.mean = np.zeros(X.shape[1])
+        raw, column = _centered_gram(X, self.mean, sample_weight)
+        spread = np.sqrt(np.maximum(np.diag(raw), 0.0) / self.total_weight)
+        spread[~(np.isfinite(spread) & (spread > 0))] = 1.0
+        self.spread = spread
         self.y_center = float(sample_weight @ y) / self.total_weight if fit_intercept else 0.0
         self.y_scale = _robust_scale(y, sample_weight, self.y_center)
         stiffness = 1.0 + self.alpha / (self.total_weight * self.spread**2)
         self.coef_scale = self.y_scale / self.spread / np.sqrt(stiffness)
+        self.design_gram = self._assemble(raw, column, self.total_weight)
+        """``Zᵀ·diag(s)·Z``: the rank check, least squares, H-steps and H1 share it."""
         # Residuals of an exact fit are rounding, a few eps times |y|: a scale below
         # this is zero.
         self.zero_scale = 64 * np.finfo(np.float64).eps * float(np.max(np.abs(y), initial=0.0))
@@ -333,35 +342,43 @@ class RobustObjective:
         result: FloatArray = out / self.value_scale
         return result
 
-    @functools.cached_property
-    def design_gram(self) -> FloatArray:
-        """``Zᵀ·diag(s)·Z``, computed once: the rank check, least squares and H1 share it."""
-        return self.gram(self.sample_weight)
-
     def gram(self, c: FloatArray) -> FloatArray:
-        """``Zᵀ·diag(c)·Z`` over row blocks of bounded size (no full copy of X).
+        """``Zᵀ·diag(c)·Z`` over row blocks of bounded size (no full copy of X)."""
+        raw, column = _centered_gram(self.X, self.mean, c)
+        return self._assemble(raw, column, float(np.sum(c)))
 
-        Each block is centred once; with ``c >= 0`` it is scaled by ``sqrt(c)`` and its
-        Gram matrix is one symmetric product ``Bᵀ·B`` (BLAS syrk, half the work).
-        """
+    def _assemble(self, raw: FloatArray, column: FloatArray, total: float) -> FloatArray:
+        """``Zᵀ·diag(c)·Z`` from the Gram matrix and column sums of ``X - mean``."""
         d, p = self.n_features, self.n_params
         G = np.zeros((p, p))
-        nonnegative = bool(np.all(c >= 0))
-        root = np.sqrt(c) if nonnegative else c
-        rows = max(1, _CHUNK_ELEMENTS // max(d, 1))
-        column = np.zeros(d)
-        for start in range(0, self.X.shape[0], rows):
-            block = self.X[start : start + rows] - self.mean
-            if nonnegative:
-                block *= root[start : start + rows, None]
-                G[:d, :d] += block.T @ block
-                column += block.T @ root[start : start + rows]
-            else:
-                weighted = block * c[start : start + rows, None]
-                G[:d, :d] += block.T @ weighted
-                column += weighted.sum(axis=0)
-        G[:d, :d] *= np.outer(self.coef_scale, self.coef_scale)
+        G[:d, :d] = raw * np.outer(self.coef_scale, self.coef_scale)
         if self.fit_intercept:
             G[:d, d] = G[d, :d] = self.y_scale * self.coef_scale * column
-            G[d, d] = self.y_scale**2 * float(np.sum(c))
+            G[d, d] = self.y_scale**2 * total
         return G
+
+
+def _centered_gram(
+    X: FloatArray, mean: FloatArray, c: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """``Σ cᵢ·(xᵢ - m)(xᵢ - m)ᵀ`` and ``Σ cᵢ·(xᵢ - m)``, over row blocks of bounded size.
+
+    Each block is centred once; with ``c >= 0`` it is scaled by ``sqrt(c)`` and its Gram
+    matrix is one symmetric product ``Bᵀ·B`` (BLAS syrk, half the work).
+    """
+    d = X.shape[1]
+    raw, column = np.zeros((d, d)), np.zeros(d)
+    nonnegative = bool(np.all(c >= 0))
+    root = np.sqrt(c) if nonnegative else c
+    rows = max(1, _CHUNK_ELEMENTS // max(d, 1))
+    for start in range(0, X.shape[0], rows):
+        block = X[start : start + rows] - mean
+        if nonnegative:
+            block *= root[start : start + rows, None]
+            raw += block.T @ block
+            column += block.T @ root[start : start + rows]
+        else:
+            weighted = block * c[start : start + rows, None]
+            raw += block.T @ weighted
+            column += weighted.sum(axis=0)
+    return raw, column
