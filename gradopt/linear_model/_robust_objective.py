@@ -34,7 +34,7 @@ from gradopt.linear_model._huber_objective import (
     GRADIENT_MARGIN,
     _robust_scale,
 )
-from gradopt.linear_model._robust_losses import RobustLoss
+from gradopt.linear_model._robust_losses import RobustLoss, make_loss
 
 __all__ = ["RobustObjective", "robust_loss", "robust_loss_and_gradient"]
 
@@ -54,7 +54,7 @@ def robust_loss_and_gradient(
     params: FloatArray,
     X: Any,
     y: FloatArray,
-    loss: RobustLoss,
+    loss: str | RobustLoss,
     scale: float,
     sample_weight: FloatArray | None = None,
     alpha: float = 0.0,
@@ -67,8 +67,9 @@ def robust_loss_and_gradient(
         ``coef`` or ``[coef, intercept]``.
     X : ndarray of shape (n_samples, n_features)
     y : ndarray of shape (n_samples,)
-    loss : RobustLoss
-        From :func:`~gradopt.linear_model._robust_losses.make_loss`.
+    loss : str or RobustLoss
+        A loss name of :class:`~gradopt.linear_model.RobustRegressor` (with its default
+        tuning) or a loss object.
     scale : float
         ``σ > 0``, held fixed.
     sample_weight : ndarray of shape (n_samples,), optional
@@ -83,11 +84,9 @@ def robust_loss_and_gradient(
     Examples
     --------
     >>> import numpy as np
-    >>> from gradopt.linear_model._robust_losses import make_loss
     >>> X = np.array([[0.0], [1.0], [2.0]])
     >>> y = np.array([0.0, 1.0, 10.0])
-    >>> value, grad = robust_loss_and_gradient(
-    ...     np.array([1.0, 0.0]), X, y, make_loss("least-squares"), 1.0)
+    >>> value, grad = robust_loss_and_gradient(np.array([1.0, 0.0]), X, y, "least-squares", 1.0)
     >>> value, grad  # ||r||² = 64 and its gradient -2·[x, 1]ᵀr
     (64.0, array([-32., -16.]))
     """
@@ -95,7 +94,8 @@ def robust_loss_and_gradient(
     residual = y - X @ coef
     if fit_intercept:
         residual -= intercept
-    return _from_residual(residual, coef, fit_intercept, X, loss, scale, sample_weight, alpha)
+    rho = make_loss(loss) if isinstance(loss, str) else loss
+    return _from_residual(residual, coef, fit_intercept, X, rho, scale, sample_weight, alpha)
 
 
 def _from_residual(
@@ -125,7 +125,7 @@ def robust_loss(
     params: Any,
     X: Any,
     y: FloatArray,
-    loss: RobustLoss,
+    loss: str | RobustLoss,
     scale: float,
     sample_weight: FloatArray | None = None,
     alpha: float = 0.0,
@@ -136,13 +136,13 @@ def robust_loss(
     --------
     >>> import numpy as np
     >>> from autograd import grad
-    >>> from gradopt.linear_model._robust_losses import make_loss
     >>> X, y = np.array([[0.0], [1.0], [2.0]]), np.array([0.0, 1.0, 10.0])
-    >>> grad(robust_loss)(np.array([1.0, 0.0]), X, y, make_loss("huber"), 1.0)
+    >>> grad(robust_loss)(np.array([1.0, 0.0]), X, y, "huber", 1.0)
     array([-5.38, -2.69])
     """
     coef, intercept, _ = _split(params, X.shape[1])
-    rho = loss.rho((y - matvec(X, coef) - intercept) / scale)
+    function = make_loss(loss) if isinstance(loss, str) else loss
+    rho = function.rho((y - matvec(X, coef) - intercept) / scale)
     data = anp.sum(rho) if sample_weight is None else anp.dot(sample_weight, rho)
     return 2.0 * scale * scale * data + alpha * anp.dot(coef, coef)
 
