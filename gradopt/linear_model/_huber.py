@@ -263,8 +263,10 @@ class HuberRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
             # A failed line search can end on a trial point worse than the best seen.
             params = np.asarray(objective.params(seen.best_x), dtype=np.float64)
             loss, grad = objective.loss(params)
-        verdict = judge(result, stationarity(objective, params, grad), self.tol, self.max_iter)
-        if not verdict.converged or params[-1] <= 1e-6 * objective.y_scale:  # sigma -> 0?
+        kinked = bool(params[-1] <= 1e-6 * objective.y_scale)  # sigma -> 0?
+        gradient = stationarity(objective, params, grad)
+        verdict = judge(result, gradient, self.tol, self.max_iter, kinked)
+        if not verdict.converged or kinked:
             exact = self._kink(objective, params, loss)
             if exact is not None:
                 params, loss, grad = exact

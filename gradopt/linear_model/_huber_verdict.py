@@ -65,7 +65,9 @@ def _solver_said(result: OptimizeResult) -> str:
     return f"{status.message}: {detail}" if detail else status.message
 
 
-def judge(result: OptimizeResult, gradient: float, tol: float, max_iter: int) -> Verdict:
+def judge(
+    result: OptimizeResult, gradient: float, tol: float, max_iter: int, kinked: bool = False
+) -> Verdict:
     """The verdict on a fit that ended where the solver's `result` says.
 
     Parameters
@@ -76,6 +78,10 @@ def judge(result: OptimizeResult, gradient: float, tol: float, max_iter: int) ->
         :func:`stationarity` at the fit that is kept.
     tol, max_iter : float, int
         The estimator's parameters.
+    kinked : bool, default=False
+        Whether sigma is near its lower bound, where residuals at zero make the
+        objective non-smooth (the gradient there says little about the distance to
+        the minimum).
 
     Examples
     --------
@@ -117,11 +123,19 @@ def judge(result: OptimizeResult, gradient: float, tol: float, max_iter: int) ->
             f"where {solver}; rescale X or y",
         )
     status = _STATUSES[int(result.status)]
+    if kinked:
+        cause = (
+            "sigma is near its lower bound, where samples fitted exactly make the "
+            "objective non-smooth and the gradient need not vanish at the minimum"
+        )
+    else:
+        cause = (
+            "rounding in the objective (a large offset in X, say) or an inaccurate "
+            "gradient (finite differences) limits the fit, and a larger tol accepts it"
+        )
     return Verdict(
         False,
         Status.LINE_SEARCH_FAILED if status is Status.SUCCESS else status,
         f"{measure} > tol = {tol:g} after {nit} iterations, where {solver} and could make "
-        "no further progress; more iterations would not help: rounding in the objective "
-        "(a large offset in X, say) or an inaccurate gradient (finite differences) limits "
-        "the fit, and a larger tol accepts it",
+        f"no further progress; more iterations would not help: {cause}",
     )

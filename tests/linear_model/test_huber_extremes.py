@@ -193,3 +193,28 @@ def test_a_stalled_solver_is_not_told_to_iterate_more() -> None:
         assert "more iterations would not help" in caught[0]
     else:
         assert "as far as rounding allows" in result.message
+
+
+@pytest.mark.parametrize("c", [1e-300, 1e-20, 1e-5, 1e12, 1e300])
+def test_exact_fits_are_certified_at_any_scale_of_y(c: float) -> None:
+    """The certificate's tolerances follow y: a kink at 1e-20 is certified as at 1."""
+    X = np.repeat([[1.0, 3.0], [2.0, 1.0], [3.0, 3.0], [4.0, 1.0]], 4, axis=0)
+    y = np.repeat([1.0, 2.0, 1.0, 2.0], 4)
+    sw = np.ones(16)
+    sw[0] = 10.0
+    ref = HuberRegressor(alpha=0.0, fit_intercept=False).fit(X, y, sample_weight=sw)
+    model = HuberRegressor(alpha=0.0, fit_intercept=False).fit(X, y * c, sample_weight=sw)
+    # sigma at its bound 10·eps·s_y, or at the smallest normal float64 number (then no
+    # exact kink: a fit to tol, as close as the mean equations to 1e-7 allow).
+    assert model.scale_ == pytest.approx(max(ref.scale_ * c, TINY), rel=1e-12)
+    exact = ref.scale_ * c >= TINY
+    np.testing.assert_allclose(model.coef_ / c, ref.coef_, rtol=1e-12 if exact else 1e-7)
+
+
+def test_epsilon_1e200_on_an_exact_fit() -> None:
+    """The certificate's test S - ε²·Σ(outlier weights) >= 0 does not overflow."""
+    rng = np.random.default_rng(14)
+    X = rng.uniform(size=(12, 25))
+    y = rng.integers(0, 3, size=12).astype(float)
+    model = HuberRegressor(epsilon=1e200).fit(X, y)
+    np.testing.assert_allclose(model.predict(X), y, atol=1e-9)
