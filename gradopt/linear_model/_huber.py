@@ -67,8 +67,11 @@ class HuberRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         ``y``, in internally standardised coordinates, times 100: the estimating
         equations hold to ``tol / 100`` in units that mean the same for any n and any
         units of X and y (scikit-learn's `tol` applies to the raw gradient, which grows
-        with n, so its fit stops on its fixed ``ftol`` instead). A fit that stops short
-        of this, for whatever reason, gives a ``ConvergenceWarning``.
+        with n, so its fit stops on its fixed ``ftol`` instead). A fit that the solver
+        cannot take further (its line search finds no decrease) also counts as converged
+        when the gradient is within the floor rounding allows, ``100·sqrt(eps)`` of the
+        mean equations. A fit short of both gives a ``ConvergenceWarning`` whose message
+        says why it stopped (advising more `max_iter` only when that was the reason).
     warm_start : bool, default=False
         Start from the previous fit's ``coef_``, ``intercept_`` and ``scale_``.
     gradient : {"analytic", "autograd", "finite-difference"} or callable, default="analytic"
@@ -80,9 +83,9 @@ class HuberRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         :class:`~gradopt.GradientProvider` of that function, for example
         ``gradient=lambda f: FiniteDifference(f, method="forward")``.
     solver : {"lbfgs", "gradient-descent", "L-BFGS-B", "BFGS", "CG"}, default="lbfgs"
-        The :func:`gradopt.minimize` method. ``"lbfgs"`` is L-BFGS-B with the bound
-        ``sigma >= 10 * eps`` as in scikit-learn; the unbounded solvers optimise
-        ``log(sigma)`` instead.
+        The :func:`gradopt.minimize` method. ``"lbfgs"`` is L-BFGS-B with scikit-learn's
+        bound ``sigma >= 10 * eps``, here relative to the spread of ``y`` (so the fit is
+        the same in any units of y); the unbounded solvers optimise ``log(sigma)``.
 
     Attributes
     ----------
@@ -93,14 +96,17 @@ class HuberRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
     outliers_ : ndarray of bool, shape (n_samples,)
         Samples whose absolute residual exceeds ``epsilon * scale_``.
     n_iter_ : int
-        Iterations the solver ran (at most `max_iter`).
+        Iterations the solver ran (at most `max_iter`; 0 keeps the start).
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Only when ``X`` had string column names.
     optimize_result_ : scipy.optimize.OptimizeResult
-        The solver's result (``nit``, ``nfev``, ``njev``, ``status``, ``message``...),
-        with ``x = [coef, intercept (if fitted), scale]``, ``fun`` the objective and
-        ``jac`` its gradient there, all in the original coordinates.
+        The solver's result (``nit``, ``nfev``, ``njev``...), with
+        ``x = [coef, intercept (if fitted), scale]``, ``fun`` the objective and ``jac``
+        its gradient there, all in the original coordinates; ``success``, ``status``
+        and ``message`` are the estimator's verdict (a ``ConvergenceWarning`` exactly
+        when ``success`` is False), the solver's own are ``solver_status`` and
+        ``solver_message``.
 
     Notes
     -----
@@ -168,6 +174,15 @@ class HuberRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         Returns
         -------
         self : HuberRegressor
+
+        Raises
+        ------
+        gradopt.exceptions.InvalidInputError
+            When the data leave float64's range for this objective: coefficients beyond
+            2.2e-308 to 1.8e308 (X and y too far apart in scale), weights summing to
+            zero or infinity, or an objective that overflows at the start (X near
+            1e308); the message names the input to rescale. Extreme but representable
+            input (``alpha = 1e308``, ``epsilon = 1e200``, y near 1e±300) is fitted.
         """
         self._validate_params()
         with np.errstate(over="ignore", invalid="ignore"):  # scikit-learn sums X and y
