@@ -32,7 +32,7 @@ from autograd.tracer import getval
 
 from gradopt._typing import FloatArray
 
-__all__ = ["huber_loss", "huber_loss_and_gradient", "matvec"]
+__all__ = ["huber_loss", "huber_loss_and_gradient", "matvec", "power_of_two"]
 
 
 @primitive  # type: ignore[untyped-decorator]
@@ -129,6 +129,21 @@ def huber_loss_and_gradient(
     return float(loss), grad
 
 
+def power_of_two(peak: Any) -> Any:
+    """The power of two ``2**(e - 1)`` with ``peak = f·2**e``, 0.5 <= f < 1 (elementwise).
+
+    Dividing by it is exact and brings every value of magnitude at most `peak` into
+    [-2, 2], so squares and sums of the scaled values cannot overflow (nor underflow
+    when `peak` is tiny); 0.5 for a `peak` of zero.
+
+    Examples
+    --------
+    >>> power_of_two(np.array([0.0, 3.0, 1e308])) == [0.5, 2.0, 2.0**1023]
+    array([ True,  True,  True])
+    """
+    return np.ldexp(1.0, np.frexp(peak)[1] - 1)
+
+
 def _bound(epsilon: float, sigma: Any) -> float:
     """``epsilon·sigma``, infinite (no outliers) where the product overflows."""
     with np.errstate(over="ignore"):
@@ -173,7 +188,7 @@ def huber_loss(
     # power of two near sigma (exact; autograd's derivative of a quotient divides by the
     # divisor squared, which σ² itself would overflow or underflow for y near 1e±154).
     # Outliers: ε·(2|r| - ε·σ), without ε² and skipped when there are none (ε = 1e200).
-    unit = float(np.ldexp(1.0, np.frexp(getval(sigma))[1] - 1))
+    unit = float(power_of_two(getval(sigma)))
     inlier_residual = anp.where(outlier, 0.0, residual) / unit
     inlier_loss = anp.dot(weight * inlier_residual / (sigma / unit), inlier_residual) * unit
     loss = total_weight * sigma + inlier_loss

@@ -32,24 +32,16 @@ import scipy.sparse as sp
 
 from gradopt._typing import FloatArray
 from gradopt.exceptions import InvalidInputError
-from gradopt.linear_model._huber_loss import huber_loss, huber_loss_and_gradient
+from gradopt.linear_model._huber_loss import huber_loss, huber_loss_and_gradient, power_of_two
 
 __all__ = ["HuberObjective"]
 
 _CHUNK_ELEMENTS = 1 << 18  # entries of X standardised at a time (2 MB of float64)
 _EPS = float(np.finfo(np.float64).eps)
 _TINY = float(np.finfo(np.float64).tiny)
+_CONSTANT = 64 * _EPS  # relative spread of a column that is constant but for rounding
 _MIN_SIGMA = 10 * _EPS  # scikit-learn's lower bound on sigma (here relative to s_y)
 GRADIENT_MARGIN = 100.0  # F = GRADIENT_MARGIN · (mean objective): see the module docstring
-
-
-def _unit(peak: Any) -> Any:
-    """The power of two ``2**(e - 1)`` with ``peak = f·2**e``, 0.5 <= f < 1 (elementwise).
-
-    Dividing by it is exact and brings every value of magnitude at most `peak` into
-    [-2, 2], so squares and sums of the scaled values cannot overflow.
-    """
-    return np.ldexp(1.0, np.frexp(peak)[1] - 1)
 
 
 def _row_blocks(X: Any) -> Any:
@@ -71,7 +63,8 @@ def _column_moments(
     Two passes over row blocks of bounded size, never a full-size temporary copy of X:
     exact (no E[x²] - m² cancellation for a column like 1.7e12 + noise) and free of
     overflow for any finite X (the mean is a convex combination of the values; the
-    deviations are squared after division by a power of two, see :func:`_unit`).
+    deviations are squared after division by a power of two, see
+    :func:`~gradopt.linear_model._huber_loss.power_of_two`).
     """
     n_features = X.shape[1]
     weights = sample_weight / np.sum(sample_weight)
@@ -80,14 +73,17 @@ def _column_moments(
         peak = np.maximum(peak, np.max(np.abs(block), axis=0, initial=0.0))
         if center:
             mean += weights[rows] @ block
-    unit = _unit(peak)
+    unit = power_of_two(peak)
     scaled_mean = mean / unit
     squares = np.zeros(n_features)
     for rows, block in _row_blocks(X):
         deviation = block / unit - scaled_mean
         squares += weights[rows] @ (deviation * deviation)
     spread = np.sqrt(squares) * unit
-    spread[~(spread > 0)] = 1.0  # constant columns: any scale will do
+    # A constant column (a spread within the rounding of its mean) is scaled by its
+    # value, so that X @ coef - mean @ coef does not cancel large numbers.
+    constant = spread <= _CONSTANT * peak
+    spread = np.where(constant, np.where(peak > 0, peak, 1.0), spread)
     return mean, spread, peak
 
 
@@ -115,7 +111,7 @@ def _robust_scale(y: FloatArray, sample_weight: FloatArray, center: float) -> fl
     (a spread within rounding of ``max|y|`` counts as zero).
     """
     keep = sample_weight > 0
-    unit = float(_unit(np.max(np.abs(y), initial=0.0)))
+    unit = float(power_of_two(np.max(np.abs(y), initial=0.0)))
     kept, weights = y[keep] / unit, sample_weight[keep]
     median = _weighted_median(kept, weights)
     deviation = kept - center / unit
@@ -125,7 +121,7 @@ def _robust_scale(y: FloatArray, sample_weight: FloatArray, center: float) -> fl
         float(np.sqrt((weights / np.sum(weights)) @ (deviation * deviation))),
         peak,
     ):
-        if spread > 4 * _EPS * peak:  # a spread at rounding level is no spread
+        if spread > _CONSTANT * peak:  # a spread at rounding level is no spread
             return spread * unit
     return 1.0
 

@@ -55,6 +55,7 @@ FITS: dict[str, Case] = {
     "sample_weight=1e-300": ({}, X0, Y0, np.full_like(Y0, 1e-300)),
     "sample_weight=1e300": ({}, X0, Y0, np.full_like(Y0, 1e300)),
     "one column 1e300 times the rest": ({}, X0 * [1e300, 1.0, 1.0], Y0, SW0),
+    "a constant column of 1e200": ({}, np.column_stack([X0, np.full(len(Y0), 1e200)]), Y0, SW0),
 }
 
 # name -> (estimator parameters, X, y, sample_weight, what the message must say).
