@@ -46,7 +46,7 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _seed(text: str) -> int:
+def _non_negative_int(text: str) -> int:
     value = _integer(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {text}")
@@ -93,7 +93,7 @@ def _parser() -> argparse.ArgumentParser:
         default=0.05,
         help="share of targets shifted by 100*N(0,1) (default: 0.05)",
     )
-    demo.add_argument("--seed", type=_seed, default=0, help="random seed (default: 0)")
+    demo.add_argument("--seed", type=_non_negative_int, default=0, help="random seed (default: 0)")
     demo.add_argument(
         "--data",
         type=Path,
@@ -104,7 +104,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--alpha", type=_number, default=1e-4, help="L2 penalty (1e-4)")
     demo.add_argument(
         "--fd-max-features",
-        type=_seed,
+        type=_non_negative_int,
         default=FD_MAX_FEATURES,
         help="skip the finite-difference fit above this many features "
         f"(default: {FD_MAX_FEATURES})",
