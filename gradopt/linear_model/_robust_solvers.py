@@ -1,10 +1,10 @@
 """Solving the M-estimating equations at a fixed scale: Newton, IRLS or gradopt.minimize.
 
 Every solver minimises :class:`~gradopt.linear_model._robust_objective.RobustObjective`
-from a start and returns an :class:`InnerResult`, judged converged by the test of
-:class:`~gradopt.linear_model.HuberRegressor`: every component of the scaled gradient
-at most ``tol``, or, when a line search can make no more progress, at most the floor
-rounding allows (``_ROUNDING_FLOOR``).
+from a start and returns an :class:`InnerResult`, judged by the verdict of
+:class:`~gradopt.linear_model.HuberRegressor` (``_huber_verdict.judge``): every
+component of the scaled gradient at most ``tol``, or, when the solver stopped on its own
+short of that, at most the floor rounding allows.
 
 ``"newton"`` and ``"irls"`` are one loop with two curvatures: the exact Hessian
 ``Zᵀ·diag(s·ψ')·Z`` (quadratic convergence; where it is not positive definite, as for
@@ -21,14 +21,16 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.linalg
+from scipy.optimize import OptimizeResult
 
 from gradopt._typing import FloatArray
 from gradopt.gradients import Analytic, Autograd, FiniteDifference, GradientProvider
-from gradopt.linear_model._huber import _ROUNDING_FLOOR
 from gradopt.linear_model._huber_strategies import SOLVERS as MINIMIZE_SOLVERS
 from gradopt.linear_model._huber_strategies import BestSeen
+from gradopt.linear_model._huber_verdict import judge
 from gradopt.linear_model._robust_objective import RobustObjective
-from gradopt.optimizers import minimize
+from gradopt.optimizers import Status, minimize
+from gradopt.optimizers._results import make_result
 
 __all__ = ["GRADIENTS", "SOLVER_NAMES", "InnerResult", "solve"]
 
@@ -99,14 +101,14 @@ def _step(objective: RobustObjective, v: FloatArray, g: FloatArray, kind: str) -
 def newton(
     objective: RobustObjective, v0: FloatArray, *, kind: str, tol: float, max_iter: int
 ) -> InnerResult:
-    """Damped Newton (``kind="newton"``) or IRLS (``kind="irls"``) on ``F``."""
+    """Damped Newton (``"newton"``), IRLS (``"irls"``) or H-algorithm (``"h"``) on ``F``."""
     v = np.array(v0, dtype=np.float64)
     f, g = objective.value_and_grad(v)
-    nfev = 1
+    nfev, status, detail = 1, Status.MAX_ITER, ""
     for nit in range(max_iter + 1):
-        gmax = float(np.max(np.abs(g), initial=0.0))
-        if gmax <= tol:
-            return InnerResult(v, nit, nfev, True, "the estimating equations hold to tol", gmax)
+        if float(np.max(np.abs(g), initial=0.0)) <= tol:
+            status = Status.SUCCESS
+            break
         if nit == max_iter:
             break
         step = _step(objective, v, g, kind)
@@ -121,12 +123,21 @@ def newton(
                 break
             t *= 0.5
         else:
-            converged = gmax <= _ROUNDING_FLOOR
-            message = "the line search made no progress (rounding floor)"
-            return InnerResult(v, nit, nfev, converged, message, gmax)
+            status, detail = Status.LINE_SEARCH_FAILED, f"{kind} steps"
+            break
         v, f, g = trial, f_new, g_new
-    message = f"max_iter = {max_iter} iterations reached"
-    return InnerResult(v, max_iter, nfev, False, message, float(np.max(np.abs(g), initial=0.0)))
+    result = make_result(status, v, f, g, nit, (nfev, nfev, 0), detail)
+    return _verdict(result, v, g, tol, max_iter)
+
+
+def _verdict(
+    result: OptimizeResult, v: FloatArray, g: FloatArray, tol: float, max_iter: int
+) -> InnerResult:
+    """HuberRegressor's judgment (:func:`~gradopt.linear_model._huber_verdict.judge`)."""
+    gmax = float(np.max(np.abs(g), initial=0.0))
+    verdict = judge(result, gmax, tol, max_iter)
+    nit, nfev = int(result.nit), int(result.nfev)
+    return InnerResult(v, nit, nfev, verdict.converged, verdict.message, gmax)
 
 
 def run_minimize(
@@ -147,10 +158,7 @@ def run_minimize(
     if seen.best_x is not None and not value <= seen.best_value:
         v = seen.best_x
         value, grad = objective.value_and_grad(v)
-    gmax = float(np.max(np.abs(grad), initial=0.0))
-    converged = gmax <= tol or (bool(result.success) and gmax <= _ROUNDING_FLOOR)
-    nit, nfev = int(result.nit), int(result.nfev)
-    return InnerResult(v, nit, nfev, converged, str(result.message), gmax)
+    return _verdict(result, v, grad, tol, max_iter)
 
 
 def _then(first: InnerResult, rest: InnerResult) -> InnerResult:
