@@ -25,7 +25,6 @@ import argparse
 import os
 import sys
 import time
-import tracemalloc
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -36,6 +35,8 @@ import statsmodels.api as sm
 from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench_huber import peak_memory
 
 from gradopt.linear_model import RobustRegressor
 
@@ -53,17 +54,6 @@ def timed(fit: Callable[[], Any]) -> tuple[float, Any]:
     start = time.perf_counter()
     out = fit()
     return time.perf_counter() - start, out
-
-
-def peak_memory(fit: Callable[[], Any]) -> float:
-    """Peak bytes allocated (numpy included) during one fit, above what existed before."""
-    tracemalloc.start()
-    tracemalloc.reset_peak()
-    base = tracemalloc.get_traced_memory()[0]
-    fit()
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    return float(peak - base)
 
 
 def compare(n: int, d: int, repeats: int) -> None:

@@ -104,14 +104,44 @@ def _solve_scale(
     return math.exp(t)  # pragma: no cover - the bracket halves at worst: 200 is plenty
 
 
+class _MScale:
+    """The root ``σ`` of ``Σ sᵢ·χ(rᵢ/σ) = level·(S - p)`` for an even, rising ``χ``."""
+
+    supremum: float  # sup χ
+
+    @property
+    def level(self) -> float:
+        raise NotImplementedError
+
+    def chi(self, u: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """``χ(u)`` and ``u·χ'(u)``."""
+        raise NotImplementedError
+
+    def __call__(
+        self,
+        residual: FloatArray,
+        sample_weight: FloatArray,
+        n_params: int,
+        start: float | None = None,
+    ) -> float:
+        target = self.level * (float(np.sum(sample_weight)) - n_params)
+        if start is None:
+            start = mad_scale(residual, sample_weight)
+        return _solve_scale(self.chi, self.supremum, residual, sample_weight, target, start)
+
+
 @dataclass(frozen=True)
-class HuberScale:
+class HuberScale(_MScale):
     """Huber's proposal 2 with cut-off ``d`` (statsmodels' ``HuberScale``, d = 2.5)."""
 
     d: float = 2.5
 
     @property
-    def expected_chi(self) -> float:
+    def supremum(self) -> float:  # type: ignore[override]
+        return self.d * self.d / 2
+
+    @property
+    def level(self) -> float:
         """``E_Φ[min(u², d²)/2]``."""
         d = self.d
         inside = 2.0 * norm.cdf(d) - 1.0 - 2.0 * d * norm.pdf(d)
@@ -123,21 +153,9 @@ class HuberScale:
         inside = square < self.d * self.d
         return 0.5 * np.where(inside, square, self.d * self.d), np.where(inside, square, 0.0)
 
-    def __call__(
-        self,
-        residual: FloatArray,
-        sample_weight: FloatArray,
-        n_params: int,
-        start: float | None = None,
-    ) -> float:
-        target = (float(np.sum(sample_weight)) - n_params) * self.expected_chi
-        if start is None:
-            start = mad_scale(residual, sample_weight)
-        return _solve_scale(self.chi, self.d * self.d / 2, residual, sample_weight, target, start)
-
 
 @dataclass(frozen=True)
-class MScale:
+class MScale(_MScale):
     """The M-scale of Tukey's bisquare ``ρ`` scaled to ``sup ρ = 1``, at level `b`.
 
     ``c = 1.54764, b = 0.5`` (robustbase's defaults) is consistent at the normal and
@@ -146,6 +164,11 @@ class MScale:
 
     c: float = 1.54764
     b: float = 0.5
+    supremum = 1.0
+
+    @property
+    def level(self) -> float:
+        return self.b
 
     def rho(self, u: FloatArray) -> FloatArray:
         """``min(1, 1 - (1 - (u/c)²)³)``."""
@@ -157,18 +180,6 @@ class MScale:
         complement = 1.0 - t
         squared = complement * complement
         return 1.0 - squared * complement, 6.0 * t * squared
-
-    def __call__(
-        self,
-        residual: FloatArray,
-        sample_weight: FloatArray,
-        n_params: int,
-        start: float | None = None,
-    ) -> float:
-        target = self.b * (float(np.sum(sample_weight)) - n_params)
-        if start is None:
-            start = mad_scale(residual, sample_weight)
-        return _solve_scale(self.chi, 1.0, residual, sample_weight, target, start)
 
 
 ScaleRule = Callable[..., float]
