@@ -210,7 +210,6 @@ default="analytic"
         )
         loss = self._loss()
         solver = self._solver()
-        check_design(X, y, sample_weight, self.fit_intercept, self.alpha)
         with _single_threaded_blas():
             objective = RobustObjective(
                 X, y, sample_weight, loss, alpha=self.alpha, fit_intercept=self.fit_intercept
@@ -220,6 +219,7 @@ default="analytic"
                 check_exact(objective.residual(v), sample_weight, y)
                 fit = MFit(v, 0.0, message="no more samples than parameters")
             else:
+                check_design(objective, self.alpha)
                 check_rank(objective.design_gram, self.alpha)
                 fit = self._fit(objective, solver)
             self._store(objective, fit)

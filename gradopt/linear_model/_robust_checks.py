@@ -20,6 +20,7 @@ import numpy as np
 
 from gradopt._typing import FloatArray
 from gradopt.exceptions import InvalidInputError
+from gradopt.linear_model._robust_objective import RobustObjective
 
 __all__ = [
     "ZeroScaleWarning",
@@ -35,16 +36,15 @@ class ZeroScaleWarning(UserWarning):
     """The fitted residual scale is 0: an exact fit of at least half of the samples."""
 
 
-def check_design(
-    X: FloatArray, y: FloatArray, sample_weight: FloatArray, fit_intercept: bool, alpha: float
-) -> None:
-    """Raise :class:`InvalidInputError` for input no M-estimate can be computed from."""
-    keep = sample_weight > 0
-    n, d = int(np.count_nonzero(keep)), X.shape[1]
-    p = d + int(fit_intercept)
-    if alpha == 0 and n > p and fit_intercept:
-        rows = X if keep.all() else X[keep]
-        constant = np.flatnonzero(np.ptp(rows, axis=0) == 0)
+def check_design(objective: RobustObjective, alpha: float) -> None:
+    """Raise :class:`InvalidInputError` for a constant column beside the intercept.
+
+    Constant on the rows of positive weight: its weighted spread is zero but for the
+    rounding of its mean (a few eps of it).
+    """
+    if alpha == 0 and objective.fit_intercept:
+        limit = 8 * np.finfo(np.float64).eps * np.abs(objective.mean)
+        constant = np.flatnonzero(objective.column_spread <= limit)
         if constant.size:
             raise InvalidInputError(
                 f"column(s) {constant.tolist()} of X are constant: with fit_intercept=True "

@@ -182,7 +182,8 @@ class RobustObjective:
         else:
             self.mean = np.zeros(X.shape[1])
         raw, column = _centered_gram(X, self.mean, sample_weight)
-        spread = np.sqrt(np.maximum(np.diag(raw), 0.0) / self.total_weight)
+        self.column_spread = np.sqrt(np.maximum(np.diag(raw), 0.0) / self.total_weight)
+        spread = self.column_spread.copy()
         spread[~(np.isfinite(spread) & (spread > 0))] = 1.0
         self.spread = spread
         self.y_center = float(sample_weight @ y) / self.total_weight if fit_intercept else 0.0
@@ -369,11 +370,15 @@ def _centered_gram(
     d = X.shape[1]
     raw, column = np.zeros((d, d)), np.zeros(d)
     nonnegative = bool(np.all(c >= 0))
+    unit = nonnegative and bool(np.all(c == 1.0))
     root = np.sqrt(c) if nonnegative else c
     rows = max(1, _CHUNK_ELEMENTS // max(d, 1))
     for start in range(0, X.shape[0], rows):
         block = X[start : start + rows] - mean
-        if nonnegative:
+        if unit:
+            raw += block.T @ block
+            column += block.sum(axis=0)
+        elif nonnegative:
             block *= root[start : start + rows, None]
             raw += block.T @ block
             column += block.T @ root[start : start + rows]
