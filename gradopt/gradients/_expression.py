@@ -36,6 +36,9 @@ MAX_EXPONENT = 10_000
 """Largest magnitude of a constant exponent."""
 MAX_NUMBER_BITS = 4_000
 """Largest exact number (about 1,200 digits) a power or a function may be given or give."""
+MAX_MINMAX_ARGS = 8
+"""Most arguments of one Max or Min, nested ones flattened as sympy does (the derivatives
+of a Max of 16 take sympy half a minute to compile)."""
 
 #: Functions a formula may call, with their number of arguments (min, max; None: any).
 FUNCTIONS: dict[str, tuple[int, int | None]] = {
@@ -184,7 +187,7 @@ class _Builder:
             operand = self.expr(node.operand, depth + 1)
             return -operand if isinstance(node.op, ast.USub) else operand
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Sub):
-            terms = [self.expr(n, depth + 1) * sign for n, sign in self.chain(node, ast.Add)]
+            terms = [self.term(n, depth, sign) for n, sign in self.chain(node, ast.Add)]
             return self.build(node, self.sp.Add, *terms)
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult | ast.Div):
             factors = [self.factor(n, depth, sign) for n, sign in self.chain(node, ast.Mult)]
@@ -208,6 +211,10 @@ class _Builder:
             current = current.left
         out.append((current, 1))
         return out[::-1]
+
+    def term(self, node: ast.AST, depth: int, sign: int) -> Any:
+        value = self.expr(node, depth + 1)
+        return value if sign == 1 else -value
 
     def factor(self, node: ast.AST, depth: int, exponent: int) -> Any:
         value = self.expr(node, depth + 1)
@@ -267,12 +274,25 @@ class _Builder:
             count = str(low) if low == high else f"{low} to {high}" if high else f"{low}+"
             raise _Refused(f"{name} takes {count} argument(s); got {len(node.args)}")
         if name == "Piecewise":
-            args = [self.piece(arg, depth + 1) for arg in node.args]
-        else:
-            args = [self.expr(arg, depth + 1) for arg in node.args]
-            if any(_bits(a) > MAX_NUMBER_BITS for a in args):
-                raise _Refused(f"a number in '{self.source(node)}' is too large")
+            pieces = [self.piece(arg, depth + 1) for arg in node.args]
+            return self.build(node, _sympy_functions()[name], *pieces)
+        args = [self.expr(arg, depth + 1) for arg in node.args]
+        self.check_arguments(node, name, args)
         return self.build(node, _sympy_functions()[name], *args)
+
+    def check_arguments(self, node: ast.AST, name: str, args: list[Any]) -> None:
+        """Refuse what would make sympy work too long: number theory on huge numbers
+        (roots, logarithms), and a Max or Min of many arguments."""
+        if any(_bits(a, max) > MAX_NUMBER_BITS for a in args):
+            raise _Refused(f"a number in '{self.source(node)}' is too large")
+        if name in ("Max", "Min"):
+            kind = _sympy_functions()[name]
+            flat = sum(len(a.args) if a.func == kind else 1 for a in args)
+            if flat > MAX_MINMAX_ARGS:
+                raise _Refused(
+                    f"{name} takes at most {MAX_MINMAX_ARGS} arguments, nested {name} "
+                    f"included; '{self.source(node)}' has {flat}"
+                )
 
     def piece(self, node: ast.AST, depth: int) -> tuple[Any, Any]:
         if not (isinstance(node, ast.Tuple) and len(node.elts) == 2):
@@ -322,12 +342,13 @@ def _magnitude(number: Any) -> float | None:
     return abs(value.real)
 
 
-def _bits(expr: Any) -> float:
-    """Bits of the exact integers and fractions in `expr`, added up: powering `expr` to
-    the n-th gives a number of at most n times as many bits."""
+def _bits(expr: Any, combine: Callable[[list[float]], float] = sum) -> float:
+    """Bits of the exact integers and fractions in `expr`: their total bounds what powering
+    a constant costs (its n-th power has at most n times as many), their largest what
+    sympy's number theory on one of them (roots, logarithms) costs."""
     import sympy
 
-    return sum(_log2(r.p) + _log2(r.q) for r in expr.atoms(sympy.Rational))
+    return combine([_log2(r.p) + _log2(r.q) for r in expr.atoms(sympy.Rational)] or [0.0])
 
 
 def _log2(n: Any) -> float:

@@ -238,7 +238,7 @@ class _Compiled:
         point = np.linspace(0.3, 0.7, len(self.variables))
         try:
             fun: Callable[..., Any] = self.sp.lambdify(
-                [self.variables], exprs, modules="numpy", cse=cse
+                [self.variables], exprs, modules=[_NUMPY_EXTRAS, "numpy"], cse=cse
             )
             with warnings.catch_warnings(), np.errstate(all="ignore"):
                 warnings.simplefilter("ignore")
@@ -256,6 +256,16 @@ class _Compiled:
                 "sqrt or log of a negative constant); Symbolic needs a real function."
             )
         return fun
+
+
+def _heaviside(x: Any, h0: Any = 0.5) -> Any:
+    return np.heaviside(x, h0)
+
+
+# numpy implementations lambdify would otherwise rewrite: printed as a Piecewise whose
+# conditions sympy simplifies, Heaviside(x - Max(y, z, w)) (the derivative of a Max of 4)
+# took 4 s to compile, 0.05 s this way.
+_NUMPY_EXTRAS = {"Heaviside": _heaviside}
 
 
 @functools.lru_cache(maxsize=32)

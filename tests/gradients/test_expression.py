@@ -53,6 +53,15 @@ def test_builds_what_sympy_would(text: str, expected: Any) -> None:
         assert built == expected
 
 
+def test_max_of_several_arguments_differentiates() -> None:
+    # Heaviside(x0 - Max(x1, x2, x3)) compiles to numpy.heaviside (it took sympy's
+    # printer 4 s as a Piecewise).
+    names = ["x0", "x1", "x2", "x3"]
+    p = Symbolic("Max(x0, x1, x2, x3) + Min(x0, x1, x2, x3)**2", names)
+    np.testing.assert_array_equal(p.grad([0.1, 0.4, 0.3, 0.2]), [0.2, 1.0, 0.0, 0.0])
+    np.testing.assert_array_equal(p.hessp([0.1, 0.4, 0.3, 0.2], [1, 1, 1, 1]), [2, 0, 0, 0])
+
+
 def test_variables_shadow_constants_and_functions_are_called_by_name() -> None:
     e, sin = sp.symbols("E sin", real=True)
     assert parse("E + sin(sin)", [e, sin]) == e + sp.sin(sin)
@@ -112,6 +121,11 @@ def test_every_allowed_function_compiles_with_gradient_and_hessian(name: str) ->
         ("sin()", "sin takes 1 argument\\(s\\); got 0"),
         ("log(x, 2, 3)", "log takes 1 to 2 argument\\(s\\); got 3"),
         ("Max()", "Max takes 1\\+ argument\\(s\\); got 0"),
+        ("Max(" + ", ".join(["x"] * 9) + ")", "Max takes at most 8 arguments"),
+        (
+            "Min(Min(sin(x), cos(x), exp(x), tan(x), sinh(x)), Min(cosh(x), tanh(x), y, x))",
+            "nested Min included; .* has 9",
+        ),
         ("Piecewise((x, x > 0, 1))", "pairs \\(value, condition\\)"),
         ("Piecewise((x, x))", "a Piecewise condition is a comparison"),
         ("Piecewise((x, x in y))", "only < <= > >= == != compare"),
