@@ -232,13 +232,25 @@ class _Compiled:
             self._hessian = self.checked("Hessian", rows, cse=True)
         return self._hessian
 
+    def common_subexpressions(self, exprs: Any) -> Any:
+        """:func:`sympy.cse` with temporaries named apart from the variables: sympy < 1.13
+        named them x0, x1, ... whatever the variables were, so a variable x0 was
+        overwritten in the generated code and Rosenbrock in x0..x19 came out wrong."""
+        prefix = "cse"
+        while any(v.name.startswith(prefix) for v in self.variables):
+            prefix = "_" + prefix
+        return self.sp.cse(exprs, symbols=self.sp.numbered_symbols(prefix), list=False)
+
     def checked(self, what: str, exprs: Any, cse: bool = False) -> Callable[..., Any]:
         """`exprs` compiled, after one evaluation at a test point (any values, NaN
         included, are fine there: only failing to run, or a complex result, is refused)."""
         point = np.linspace(0.3, 0.7, len(self.variables))
         try:
             fun: Callable[..., Any] = self.sp.lambdify(
-                [self.variables], exprs, modules=[_NUMPY_EXTRAS, "numpy"], cse=cse
+                [self.variables],
+                exprs,
+                modules=[_NUMPY_EXTRAS, "numpy"],
+                cse=self.common_subexpressions if cse else False,
             )
             with warnings.catch_warnings(), np.errstate(all="ignore"):
                 warnings.simplefilter("ignore")
