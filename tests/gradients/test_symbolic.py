@@ -137,3 +137,14 @@ def test_undefined_functions_are_named() -> None:
     x = sp.Symbol("x")
     with pytest.raises(InvalidInputError, match="undefined functions: f"):
         Symbolic(sp.Function("f")(x) + x**2, [x])
+
+
+def test_common_subexpressions_do_not_overwrite_variables() -> None:
+    # The compiled code names shared subexpressions apart from the variables (sympy 1.12
+    # named them x0, x1, ... and overwrote variables of those names).
+    p = Symbolic("sin(cse0*x0)**2 + sin(cse0*x0)*cse1", ["cse0", "cse1", "x0"])
+    a, b, c = 0.3, -0.7, 1.1
+    s, co = np.sin(a * c), np.cos(a * c)
+    f, g = p.value_and_grad([a, b, c])
+    assert f == pytest.approx(s**2 + s * b, rel=4 * EPS)
+    np.testing.assert_allclose(g, [(2 * s + b) * co * c, s, (2 * s + b) * co * a], rtol=1e-14)
