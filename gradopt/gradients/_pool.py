@@ -234,15 +234,16 @@ class PoolEvaluator(ExecutorEvaluator):
             return pool
 
     def _release(self, pool: OwnedPool, grace: bool) -> None:
-        """Stop `pool` (if still ours: another thread may have replaced it already)."""
-        if grace:
-            pool.close()
-        else:
-            pool.stop(grace=0.0)
+        """Stop `pool`, forgetting it first if it is ours (another thread may have
+        replaced it already), so that its broken futures read as stopped, not crashed."""
         if self._pool is pool:
             if self._finalizer is not None:
                 self._finalizer.detach()
             self._pool = self._finalizer = None
+        if grace:
+            pool.close()
+        else:
+            pool.stop(grace=0.0)
 
     def _abandon(self, executor: Executor) -> None:
         pool = self._pool

@@ -88,6 +88,28 @@ class ChunkResult:
     failure: BaseException | None = None
     traceback: str = ""
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The failure travels as cloudpickle bytes whatever the transport (a process
+        # pool pickles with plain pickle), so exceptions of classes defined in a script
+        # or a function come back too (see _portable).
+        failure = None if self.failure is None else _dumps(self.failure)
+        return (_chunk_result, (self.values, self.calls, failure, self.traceback))
+
+
+def _chunk_result(
+    values: list[Any] | np.ndarray[Any, Any], calls: int, failure: bytes | None, tb: str
+) -> ChunkResult:
+    return ChunkResult(values, calls, None if failure is None else pickle.loads(failure), tb)
+
+
+def _dumps(obj: Any) -> bytes:
+    try:
+        import cloudpickle
+    except ImportError:  # pragma: no cover - cloudpickle is a runtime dependency
+        return pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    data: bytes = cloudpickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    return data
+
 
 # ------------------------------------------------------------------- shipping functions
 @dataclass(frozen=True)
@@ -236,7 +258,7 @@ def _portable(exc: BaseException) -> BaseException:
     """
     for candidate in (exc, _ByState(exc)):
         try:
-            pickle.loads(pickle.dumps(candidate))
+            pickle.loads(_dumps(candidate))
         except Exception:
             continue
         return candidate
