@@ -21,7 +21,7 @@ with its attributes) with the original chained. Values are checked in
 With a ``timeout``, each point goes to the workers as its own task, at most one per
 worker at a time, so each evaluation has its own clock from the moment it is handed to a
 free worker; ``value(x)`` then runs on the workers too. An evaluation past its time raises
-:class:`~gradopt.exceptions.EvaluationTimeoutError`; so does nothing else.
+:class:`~gradopt.exceptions.EvaluationTimeoutError`.
 """
 
 from __future__ import annotations

@@ -162,8 +162,8 @@ class FiniteDifference(BaseProvider):
         Evaluate the points of each gradient on this executor: a thread or process pool,
         or a Dask cluster's ``distributed.Client(...).get_executor()``. All points are
         submitted together, in about one chunk per worker; the gradient is bit-for-bit
-        the serial one. ``value(x)`` is computed in this process. The executor stays
-        the caller's to shut down.
+        the serial one. ``value(x)`` is computed in this process (on the executor
+        under a `timeout`). The executor stays the caller's to shut down.
     workers : int, optional
         Shortcut for a process pool that gradopt owns, of ``min(workers, points per
         gradient, CPUs this process may use)`` processes (a larger `workers` is clamped,
