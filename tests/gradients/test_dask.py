@@ -31,7 +31,11 @@ X = np.linspace(-0.9, 1.3, 6)
 def dask_executor() -> Iterator[Executor]:
     with (
         distributed.LocalCluster(
-            n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None
+            # A free port: a fixed one clashes with other clusters on the machine.
+            n_workers=2,
+            processes=True,
+            threads_per_worker=1,
+            dashboard_address=":0",
         ) as cluster,
         distributed.Client(cluster) as client,
     ):

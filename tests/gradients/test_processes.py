@@ -95,13 +95,13 @@ def workers_of(p: FiniteDifference) -> list[int]:
 
 # --------------------------------------------------------------------------- timeouts
 def test_timeout_names_the_point_and_replaces_the_pool(before: set[int]) -> None:
-    p = FiniteDifference(hang_at_coordinate_2, workers=2, timeout=0.25)
+    p = FiniteDifference(hang_at_coordinate_2, workers=2, timeout=0.5)
     start = time.monotonic()
     with pytest.raises(
-        EvaluationTimeoutError, match=r"timeout=0.25 s at coordinate 2 \(x\[2\] = 0.2\d* stepped"
+        EvaluationTimeoutError, match=r"timeout=0.5 s at coordinate 2 \(x\[2\] = 0.2\d* stepped"
     ) as info:
         p.grad(X)
-    assert time.monotonic() - start < 2.0
+    assert time.monotonic() - start < 3.0
     assert isinstance(info.value, TimeoutError) and isinstance(info.value, EvaluationError)
     assert "worker processes were stopped" in str(info.value)
     assert settled(before) == set()  # the hung worker and its sibling are gone
@@ -142,7 +142,7 @@ def test_timeout_on_a_vectorized_batch(before: set[int]) -> None:
             time.sleep(HANG)
         return np.sum(xs**2, axis=1)
 
-    with FiniteDifference(batch, workers=2, vectorized=True, timeout=0.25) as p:
+    with FiniteDifference(batch, workers=2, vectorized=True, timeout=0.5) as p:
         with pytest.raises(EvaluationTimeoutError, match=r"a batch of points 0..4 of the central"):
             p.grad(X)
         assert p.value(X) == np.sum(X**2)  # a batch of one, on a new pool
@@ -151,15 +151,15 @@ def test_timeout_on_a_vectorized_batch(before: set[int]) -> None:
 def test_timeout_on_threads_returns_but_cannot_stop_the_thread() -> None:
     def slow(x: Any) -> float:
         if threading.current_thread() is not threading.main_thread():
-            time.sleep(0.6)
+            time.sleep(1.5)
         return smooth(x)
 
     with ThreadPoolExecutor(2) as pool:
-        p = FiniteDifference(slow, executor=pool, timeout=0.1)
+        p = FiniteDifference(slow, executor=pool, timeout=0.2)
         start = time.monotonic()
         with pytest.raises(EvaluationTimeoutError, match="still be running on your executor"):
             p.grad(X)
-        assert time.monotonic() - start < 0.5
+        assert time.monotonic() - start < 1.0  # the threads run on, another second
 
 
 @pytest.mark.parametrize(
@@ -400,7 +400,7 @@ def test_sigint_to_the_parent_alone_stops_minimize_and_its_workers(tmp_path: Pat
     start = time.monotonic()
     proc.send_signal(signal.SIGINT)  # to the parent only, not its process group
     out, err = proc.communicate(timeout=10)
-    assert time.monotonic() - start < 3.0
+    assert time.monotonic() - start < 5.0  # about 0.5 s: stop the workers, exit
     assert proc.returncode == 5, err
     assert out.split() == ["interrupted", "2", "0"]
     assert not [w.pid for w in workers if psutil.pid_exists(w.pid)]
