@@ -145,7 +145,7 @@ class _Builder:
         import sympy
 
         self.sp, self.text = sympy, text
-        self.names: dict[str, Any] = {"pi": sympy.pi, "E": sympy.E}
+        self.names = {name: getattr(sympy, name) for name in CONSTANTS}
         self.names.update((str(v.name), v) for v in variables)
 
     def source(self, node: ast.AST) -> str:
@@ -337,9 +337,7 @@ def _magnitude(number: Any) -> float | None:
         value = complex(number)
     except (TypeError, ValueError, OverflowError):
         return None
-    if value.imag != 0 or not math.isfinite(value.real):
-        return None
-    return abs(value.real)
+    return abs(value.real) if value.imag == 0 and math.isfinite(value.real) else None
 
 
 def _bits(expr: Any, combine: Callable[[list[float]], float] = sum) -> float:
@@ -348,8 +346,7 @@ def _bits(expr: Any, combine: Callable[[list[float]], float] = sum) -> float:
     sympy's number theory on one of them (roots, logarithms) costs."""
     import sympy
 
-    return combine([_log2(r.p) + _log2(r.q) for r in expr.atoms(sympy.Rational)] or [0.0])
-
-
-def _log2(n: Any) -> float:
-    return math.log2(abs(int(n))) if n else 0.0
+    sizes = [
+        math.log2(abs(int(r.p)) or 1) + math.log2(int(r.q)) for r in expr.atoms(sympy.Rational)
+    ]
+    return combine(sizes or [0.0])

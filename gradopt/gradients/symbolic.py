@@ -8,6 +8,7 @@ each evaluation is as fast as hand-written numpy and exact to rounding.
 from __future__ import annotations
 
 import functools
+import math
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
@@ -75,11 +76,12 @@ def _expression(sp: Any, expr: Any, symbols: list[Any]) -> Any:
         parsed = parse(expr, symbols)
     elif isinstance(expr, sp.Basic | sp.MatrixBase):
         parsed = expr
-    elif isinstance(expr, Real):
+    elif type(expr) is not bool and isinstance(expr, Real) and math.isfinite(expr):
         parsed = sp.Integer(int(expr)) if isinstance(expr, Integral) else sp.Float(float(expr))
     else:
         raise InvalidInputError(
-            f"expr must be a sympy expression or a string; got {type(expr).__name__}."
+            "expr must be a sympy expression, a string or a finite number; got "
+            f"{type(expr).__name__} {expr!r}."
         )
     if not isinstance(parsed, sp.Expr) or parsed.is_Matrix:
         raise InvalidInputError(

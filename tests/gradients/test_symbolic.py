@@ -81,8 +81,12 @@ def test_unparsable_strings_are_named(text: str, match: str) -> None:
 
 
 def test_non_expressions_are_named() -> None:
-    with pytest.raises(InvalidInputError, match="sympy expression or a string; got object"):
+    with pytest.raises(InvalidInputError, match="a string or a finite number; got object"):
         Symbolic(object(), ["x"])
+    for bad in (True, float("nan"), b"x"):
+        with pytest.raises(InvalidInputError, match=f"got {type(bad).__name__}"):
+            Symbolic(bad, ["x"])
+    assert Symbolic(np.float64(2.5), ["x"]).value(1.0) == 2.5  # a constant
     with pytest.raises(InvalidInputError, match="scalar expression"):
         Symbolic(sp.Matrix([sp.Symbol("x")]), ["x"])
 
