@@ -11,7 +11,7 @@ from scipy.optimize import check_grad, rosen, rosen_der
 
 import gradopt
 from gradopt import check_gradient
-from gradopt.exceptions import InvalidInputError, ObjectiveError
+from gradopt.exceptions import ComplexStepError, InvalidInputError, ObjectiveError
 
 X100 = np.tile([-1.2, 1.0], 50)
 
@@ -106,13 +106,13 @@ def test_complex_and_array_references() -> None:
 
 
 def test_default_reference_survives_code_the_complex_step_gets_wrong() -> None:
-    # np.vdot conjugates its first argument: the complex step sees a constant and returns
-    # a zero reference without complaint. Richardson only needs real evaluations.
+    # np.vdot conjugates its first argument: the complex step sees a constant. Richardson
+    # only needs real evaluations; the complex reference refuses instead of answering 0.
     f = lambda x: np.vdot(x, x)  # noqa: E731
     x = np.arange(1.0, 4.0)
     assert check_gradient(f, lambda x: 2 * x, x).ok
-    wrong_ref = check_gradient(f, lambda x: 2 * x, x, reference="complex")
-    assert not wrong_ref.ok and np.isfinite(wrong_ref.max_rel_error)
+    with pytest.raises(ComplexStepError, match="imaginary part of f is exactly 0"):
+        check_gradient(f, lambda x: 2 * x, x, reference="complex")
 
 
 @pytest.mark.parametrize(

@@ -12,8 +12,9 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, StrictBool, field_validator, model_validator
 
 from gradopt._options import parse_options
-from gradopt._typing import ArrayLike, FloatArray
+from gradopt._typing import ArrayLike, FloatArray, as_scalar_value
 from gradopt.exceptions import (
+    ComplexStepError,
     InvalidInputError,
     MissingCapabilityError,
     NonFiniteEvaluationError,
@@ -34,6 +35,10 @@ from gradopt.gradients._schemes import SCHEMES, Scheme
 __all__ = ["METHODS", "FiniteDifference"]
 
 Method = Literal["forward", "backward", "central", "complex", "richardson"]
+
+_EPS = float(np.finfo(np.float64).eps)
+#: A step must leave at least this many units in the last place of x_j between the points.
+MIN_STEP_ULPS = 64
 
 #: Every finite-difference method by name: the basic formulas and Richardson's table.
 METHODS: dict[str, Scheme] = {**SCHEMES, "richardson": richardson_scheme()}
@@ -126,14 +131,19 @@ class FiniteDifference(BaseProvider):
         ``"central"``: error O(h^2), 2d calls (+1 for the value).
         ``"complex"``: the complex step ``Im f(x + i h e_j) / h``, exact to rounding,
         d calls; needs a function that carries complex numbers through.
-        ``"richardson"``: central differences at the steps ``h, h/2, ..., h/16``
-        extrapolated to O(h^10), with an error estimate per component
-        (:meth:`grad_and_error`); 10d calls (+1 for the value).
+        ``"richardson"``: central differences at five steps from ``h`` down to
+        ``h / 13`` extrapolated to O(h^10), with an error estimate per component
+        (:meth:`grad_and_error`); 10d calls (+1 for the value) when the table converges,
+        10 more for each component (and round) whose table has not, at smaller steps.
     step : float or sequence of float, optional
-        Absolute step, one for all coordinates or one per coordinate. By default each
-        method's theoretical optimum relative to ``max(1, |x_j|)`` is used:
-        ``sqrt(eps)`` (one-sided), ``eps**(1/3)`` (central), 1e-20 (complex), about
-        0.06 (richardson, the largest of its steps).
+        Absolute step, one for all coordinates or one per coordinate. The difference is
+        divided by the step actually taken, ``(x + h) - x``. A step that leaves fewer
+        than 64 units in the last place of ``x_j`` between the points is an error. By
+        default each method's theoretical optimum relative to ``max(1, |x_j|)`` is
+        used: ``sqrt(eps)`` (one-sided), ``eps**(1/3)`` (central), 1e-20 (complex), with
+        the ``eps`` of f's output (float32 output is detected and gets larger steps);
+        richardson starts at 1/16 whatever ``x`` (the largest step of its ladder) and
+        goes on to smaller steps where its table does not converge.
     executor : concurrent.futures.Executor, optional
         Evaluate the points of each gradient on this executor: a thread or process pool,
         or a Dask cluster's ``distributed.Client(...).get_executor()``. All points are
@@ -152,10 +162,12 @@ class FiniteDifference(BaseProvider):
         with a batch of one. ``nfev`` counts points, as scipy does.
     bounds : sequence of (lo, hi) pairs or scipy.optimize.Bounds, optional
         Keep every evaluation inside the box (None or inf for an open side). A step
-        that would leave it turns one-sided: forward/backward steps turn around or
-        shorten; central uses the second-order one-sided formula
-        ``(-3 f(x) + 4 f(x+h) - f(x+2h)) / 2h`` (same number of calls, plus ``f(x)``).
-        ``x`` outside the box is an error.
+        that would leave it shortens or turns: forward/backward steps turn around or
+        shorten; central shortens to the smaller room on either side, or where that
+        room is too small uses the second-order one-sided formula
+        ``(-3 f(x) + 4 f(x+h) - f(x+2h)) / 2h`` (same number of calls, plus ``f(x)``);
+        richardson shortens its ladder. ``x`` outside the box is an error, and so is
+        a box too narrow for a step of 64 units in the last place of ``x_j``.
 
     Raises
     ------
@@ -166,6 +178,13 @@ class FiniteDifference(BaseProvider):
         the coordinate on Python >= 3.11).
     NonFiniteEvaluationError
         When f returns NaN or infinity at a point of the difference (any mode).
+    InvalidInputError
+        When the step actually taken is too small to mean anything (see `step`).
+    ComplexStepError
+        With ``method="complex"``, when f drops imaginary parts: it refuses complex
+        input, returns real values, or returns values whose imaginary part is exactly 0
+        at every point while f changes along x (checked with two real evaluations, only
+        when the whole gradient came out exactly 0).
 
     Examples
     --------
@@ -218,6 +237,7 @@ class FiniteDifference(BaseProvider):
         self.options = parse_options(FiniteDifferenceOptions, given, "FiniteDifference")
         self.scheme: Scheme = METHODS[self.options.method]
         self._err: FloatArray | None = None
+        self._eps: float | None = None  # machine epsilon of f's output, once known
         self._box = self.options.bounds
         self._evaluator = self.options.make_evaluator()
 
@@ -230,7 +250,7 @@ class FiniteDifference(BaseProvider):
         """The step ``h_j`` used for each coordinate at the 1-D point `x`."""
         step = self.options.step
         if step is None:
-            return self.scheme.default_step(x)
+            return self.scheme.default_step(x, self._eps or _EPS)
         if np.size(step) not in (1, x.size):
             raise InvalidInputError(
                 f"step has {np.size(step)} entries but x has {x.size} coordinates."
@@ -239,23 +259,97 @@ class FiniteDifference(BaseProvider):
         return h
 
     def _compute_grad(self, x: FloatArray, f0: float | None) -> tuple[float | None, FloatArray]:
-        h = self.steps(x)
-        scheme: Any = self.scheme
-        if self._box is not None:
-            scheme, h = self._box.fit(scheme, x, h)
-        if scheme.uses_f0:
-            if f0 is None:
-                f0 = self._compute_value(x)
-            if not math.isfinite(f0):  # also when value(x) came first and is cached
-                raise NonFiniteEvaluationError(
-                    f"{self!r}: f(x) = {f0} at x = {x}; a one-sided difference needs it finite."
-                )
+        scheme, h = self._layout(x)
+        f0 = self._f0(x, scheme, f0)
         values = self._evaluate_points(x, h, scheme)
-        combine_with_error = getattr(scheme, "combine_with_error", None)
-        if combine_with_error is None:
+        imaginary = bool(getattr(scheme, "imaginary", False))
+        if self._eps is None and not imaginary:
+            self._eps, f0 = self._output_eps(x, values, f0)
+            if self._eps > _EPS and self.options.step is None:
+                scheme, h = self._layout(x)  # steps sized for f's precision
+                f0 = self._f0(x, scheme, f0)
+                values = self._evaluate_points(x, h, scheme)
+        if imaginary and not np.any(values.imag):
+            self._check_imaginary_part(x, values)
+        extrapolate = getattr(scheme, "extrapolate", None)
+        if extrapolate is None:
             return f0, scheme.combine(values, f0, h)
-        grad, self._err = combine_with_error(values, f0, h, x=x)  # cached with the gradient
+
+        def evaluate(sub: Any) -> np.ndarray[Any, Any]:
+            return self._evaluate_points(x, h, sub)
+
+        grad, self._err = extrapolate(x, h, values, evaluate, eps=self._eps or _EPS)
         return f0, grad
+
+    def _layout(self, x: FloatArray) -> tuple[Any, FloatArray]:
+        """The scheme (adjusted to the box) and the steps actually taken at `x`."""
+        given = self.steps(x)
+        scheme: Any = self.scheme
+        h = given
+        if self._box is not None:
+            scheme, h = self._box.fit(scheme, x, given)
+        if not getattr(scheme, "imaginary", False):
+            h = scheme.taken(x, h)
+            _check_resolvable(x, given, h, self._box, self.options.step)
+        return scheme, h
+
+    def _f0(self, x: FloatArray, scheme: Any, f0: float | None) -> float | None:
+        if not scheme.uses_f0:
+            return f0
+        if f0 is None:
+            f0 = self._compute_value(x)
+        if not math.isfinite(f0):  # also when value(x) came first and is cached
+            raise NonFiniteEvaluationError(
+                f"{self!r}: f(x) = {f0} at x = {x}; a one-sided difference needs it finite."
+            )
+        return f0
+
+    def _output_eps(
+        self, x: FloatArray, values: np.ndarray[Any, Any], f0: float | None
+    ) -> tuple[float, float | None]:
+        """The machine epsilon of f's output, and f(x) if computed on the way.
+
+        Values that all fit in float32 exactly (as float32 output does, and float64
+        output almost never) make one call of f at `x` to read the dtype it returns.
+        """
+        with np.errstate(over="ignore"):
+            single = np.asarray(values, dtype=np.float64).astype(np.float32)
+        if not np.array_equal(single, values):
+            return _EPS, f0
+        self.nfev += 1
+        shaped = self._user_shaped(x)
+        out = np.asarray(self.fun(shaped[np.newaxis] if self.options.vectorized else shaped))
+        eps = float(np.finfo(out.dtype).eps) if out.dtype.kind == "f" else _EPS
+        value = as_scalar_value(out.reshape(-1)[0] if out.size else out)
+        return max(eps, _EPS), value if f0 is None else f0
+
+    def _check_imaginary_part(self, x: FloatArray, values: np.ndarray[Any, Any]) -> None:
+        """Refuse an f whose imaginary parts are all exactly 0 while f changes along x.
+
+        Two real evaluations at ``x ± delta v`` (v a fixed pseudo-random direction, kept
+        inside the box): a first-order change larger than round-off and than the
+        second-order one says the gradient is not 0, so the imaginary parts were dropped.
+        """
+        f0 = float(values.real[0])
+        v = np.random.default_rng(0).uniform(0.5, 1.0, x.size) * (-1.0) ** np.arange(x.size)
+        delta = _EPS ** (1 / 3) * np.maximum(1.0, np.abs(x))
+        if self._box is not None:
+            lo, hi = self._box.arrays(x)
+            delta = np.minimum(delta, np.minimum(hi - x, x - lo))
+        step = delta * v
+        if not np.any(step):
+            return
+        plus, minus = self._compute_value(x + step), self._compute_value(x - step)
+        odd, even = abs(plus - minus) / 2, abs(plus + minus - 2 * f0) / 2
+        if odd > 64 * _EPS * max(abs(plus), abs(minus), abs(f0)) and odd > even:
+            raise ComplexStepError(
+                "method='complex': the imaginary part of f is exactly 0 at every point, so "
+                f"the gradient would be exactly 0, yet f changes along x (f = {plus!r} and "
+                f"{minus!r} at x ± {float(np.max(np.abs(step))):.1e} along a direction, "
+                f"{f0!r} at x). f drops the imaginary part somewhere (np.real, abs, a cast "
+                "to float, a library function without complex support). Use "
+                "method='central' or 'richardson'."
+            )
 
     def grad_and_error(self, x: ArrayLike) -> tuple[FloatArray, FloatArray]:
         """Return the gradient and an estimate of its absolute error per component.
@@ -265,7 +359,7 @@ class FiniteDifference(BaseProvider):
         f is computed to a few units in the last place; noisier functions (inner solvers,
         simulations) get an estimate that is too small.
         """
-        if not hasattr(self.scheme, "combine_with_error"):
+        if not hasattr(self.scheme, "extrapolate"):
             raise MissingCapabilityError(
                 f"method={self.method!r} has no error estimate; use method='richardson'."
             )
@@ -312,3 +406,34 @@ class FiniteDifference(BaseProvider):
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def _check_resolvable(
+    x: FloatArray, given: FloatArray, taken: FloatArray, box: Box | None, step: Any
+) -> None:
+    """Refuse steps too small to mean anything: fewer than 64 ulps of x between points.
+
+    With a step of k units in the last place of ``x_j`` the difference quotient has a
+    round-off error of about ``1/k`` relative even for an exactly computed f; at 0 it is
+    0/0 (``x + h == x``).
+    """
+    reach = np.abs((x + taken) - x)
+    spacing = np.spacing(np.abs(x))
+    short = ~(reach >= MIN_STEP_ULPS * spacing)
+    if not short.any():
+        return
+    j = int(np.argmax(short))
+    ulps = reach[j] / spacing[j]
+    where = f"x[{j}] = {x[j].item()!r} (spacing {spacing[j]:.2g})"
+    need = f"a finite difference needs at least {MIN_STEP_ULPS} ({MIN_STEP_ULPS * spacing[j]:.2g})"
+    if box is not None and abs(taken[j]) < abs(given[j]):
+        lo, hi = box.arrays(x)
+        raise InvalidInputError(
+            f"bounds [{lo[j].item()!r}, {hi[j].item()!r}] leave room for a step of only "
+            f"{reach[j]:.2g} at {where}, {ulps:.3g} units in the last place; {need} to "
+            "mean anything. Widen the bounds or leave that variable out of x."
+        )
+    raise InvalidInputError(
+        f"step={step!r} is too small at {where}: the step actually taken, (x + h) - x, is "
+        f"{reach[j]:.2g} ({ulps:.3g} units in the last place); {need} to mean anything."
+    )
