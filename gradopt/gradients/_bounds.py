@@ -29,7 +29,7 @@ import numpy as np
 
 from gradopt._typing import FloatArray
 from gradopt.exceptions import InvalidInputError
-from gradopt.gradients._schemes import Scheme
+from gradopt.gradients._schemes import Scheme, exact_step
 
 __all__ = ["Box", "parse_bounds"]
 
@@ -203,8 +203,8 @@ class _Mixed:
         self.uses_f0 = primary.uses_f0 or fallback.uses_f0
 
     def taken(self, x: FloatArray, h: FloatArray) -> FloatArray:
-        """The steps actually taken, ``(x + h) - x``."""
-        return (x + h) - x
+        """The steps actually taken (see :meth:`Scheme.taken`)."""
+        return exact_step(x, h)
 
     def _offsets(self, j: int) -> tuple[float, ...]:
         return self.fallback.offsets if self.mask[j] else self.primary.offsets

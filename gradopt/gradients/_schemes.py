@@ -23,7 +23,7 @@ import numpy as np
 
 from gradopt._typing import FloatArray
 
-__all__ = ["SCHEMES", "Scheme"]
+__all__ = ["SCHEMES", "Scheme", "exact_step"]
 
 _EPS = float(np.finfo(np.float64).eps)
 
@@ -70,11 +70,14 @@ class Scheme:
         return self.taken(x, h)
 
     def taken(self, x: FloatArray, h: FloatArray) -> FloatArray:
-        """The steps actually taken: ``(x + h) - x``, so that the difference is divided by
-        the distance between the points evaluated (imaginary steps are exact)."""
-        if self.imaginary:
-            return h
-        return (x + h) - x
+        """`h` rounded towards 0 to a whole number of units in the last place of the
+        points, so that every point ``x + o h`` (``|o| <= 2``) is exact and the
+        difference is divided by the distance actually between the points.
+
+        The points only move towards ``x``, so they stay inside a box. Imaginary steps
+        are exact as they are.
+        """
+        return h if self.imaginary else exact_step(x, h)
 
     def iter_points(self, x: FloatArray, h: FloatArray) -> Iterator[np.ndarray[Any, Any]]:
         """Yield the points to evaluate one by one, each a fresh array, coordinate-major.
@@ -112,6 +115,13 @@ class Scheme:
             assert f0 is not None
             total = total - sum(self.weights) * f0
         return np.asarray(total / h, dtype=np.float64)
+
+
+def exact_step(x: FloatArray, h: FloatArray) -> FloatArray:
+    """`h` rounded towards 0 to a multiple of the spacing at ``|x| + 2|h|``."""
+    unit = np.spacing(np.abs(x) + 2 * np.abs(h))
+    step: FloatArray = np.trunc(h / unit) * unit
+    return step
 
 
 SCHEMES: dict[str, Scheme] = {
