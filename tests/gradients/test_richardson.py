@@ -185,3 +185,60 @@ def test_methods_without_error_estimate_say_so() -> None:
 def test_error_estimate_covers_the_shared_problems(prob: SharedProblem) -> None:
     g, err = FiniteDifference(prob.fun, method="richardson").grad_and_error(prob.x)
     assert np.all(err >= np.abs(g - prob.grad(prob.x)))
+
+
+def test_steps_do_not_follow_the_scale_of_x() -> None:
+    # The largest step used to be 0.0625 |x|: at x = 2000, sin' came out as -0.0067
+    # (truth -0.3675) with an estimate of 2.2e-5.
+    g, err = FiniteDifference(np.sin, method="richardson").grad_and_error(2000.0)
+    assert abs(g - np.cos(2000.0)) <= err < 1e-9
+    p = FiniteDifference(np.sin, method="richardson")
+    assert p.steps(np.array([100.0, 1e5]))[0] == 0.0625 == p.steps(np.array([1e5]))[0]
+
+
+@pytest.mark.parametrize(
+    ("name", "fun", "der", "xs"),
+    [
+        ("sin on [100, 1000]", np.sin, np.cos, np.linspace(100, 1000, 60)),
+        ("sin on [1e3, 1e5]", np.sin, np.cos, np.geomspace(1e3, 1e5, 30)),
+        (
+            "softplus(x - 1000) near 1000",
+            lambda x: np.logaddexp(0.0, x - 1000),
+            lambda x: 1 / (1 + np.exp(1000 - x)),
+            np.linspace(990, 1010, 30),
+        ),
+    ],
+)
+def test_estimate_covers_where_the_scale_of_f_is_not_that_of_x(
+    name: str, fun: Callable[[Any], Any], der: Callable[[Any], Any], xs: np.ndarray
+) -> None:
+    # Before: too small at 182 of 200 points of [100, 1000], by up to 1000x.
+    g, err = FiniteDifference(lambda x: np.sum(fun(x)), method="richardson").grad_and_error(xs)
+    true_err = np.abs(g - der(xs))
+    assert np.all(true_err <= err)
+    assert np.all(err <= 1e-7 * np.maximum(1.0, np.abs(der(xs))))
+
+
+def test_a_table_that_does_not_converge_takes_smaller_steps() -> None:
+    # sin(200 x) varies on a scale of 0.005: the first steps (1/16 .. 1/200) are too large;
+    # another round or two of ten calls each finds the derivative.
+    f = lambda x: np.sum(np.sin(200 * x))  # noqa: E731
+    x = np.array([0.3, 1.7, 1000.37])
+    p = FiniteDifference(f, method="richardson")
+    g, err = p.grad_and_error(x)
+    assert np.all(np.abs(g - 200 * np.cos(200 * x)) <= err)
+    assert np.all(err < 1e-8 * 200)
+    assert 10 * x.size < p.nfev <= 40 * x.size
+    q = FiniteDifference(lambda x: float(np.sum(np.sin(x))), method="richardson")
+    q.grad(x)
+    assert q.nfev == 10 * x.size  # a converged table takes one round
+
+
+@pytest.mark.parametrize("w", [3248.670655878375, 17680.38178457205])
+@pytest.mark.parametrize("x", [0.3, 1.7])
+def test_no_aliasing_of_fast_oscillations(w: float, x: float) -> None:
+    # Steps in a ratio of 2 sample sin(w x) at nearly whole periods for some w: of 300
+    # frequencies log-spaced over [1, 1e5], these two (at both points) came out wrong by
+    # thousands with estimates of 1e-5 and 1e-9. Steps in the ratio 1.9 do not line up.
+    g, err = FiniteDifference(lambda t: np.sin(w * t), method="richardson").grad_and_error(x)
+    assert abs(g - w * np.cos(w * x)) <= err < 1e-8 * w
