@@ -40,8 +40,8 @@ from scipy.optimize._numdiff import approx_derivative
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from gradopt import FiniteDifference  # noqa: E402
-from tests.gradients.external_cases import Case, all_cases  # noqa: E402
+from gradopt import FiniteDifference
+from tests.gradients.external_cases import Case, all_cases
 
 try:
     import numdifftools as nd
@@ -165,7 +165,6 @@ def part1() -> None:
                 f"{1e3 * min(times):8.2f} {cover:>8} {ratio:>9}"
             )
         print()
-
 
 
 # ------------------------------------------------------------------------------ part 2
