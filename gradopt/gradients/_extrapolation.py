@@ -32,7 +32,7 @@ itself: the data do not determine the answer, and the estimate says so.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -120,47 +120,54 @@ def _settles(d: FloatArray, s: FloatArray, noise: FloatArray) -> np.ndarray[Any,
     return ok
 
 
-@dataclass
 class Rounds:
     """The windows of every component so far, and which components go on.
 
-    `more(coords, start)` evaluates the next window of the components `coords`, starting
-    at level `start` of their ladders, and returns its :class:`Window` (and the smallest
-    step it took, to stop before steps mean nothing).
+    Per round, arrays over the components (NaN/False where a component took no part).
     """
 
-    size: int
-    windows: list[dict[int, tuple[float, float, float, bool]]] = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.windows = [{} for _ in range(self.size)]
+    def __init__(self, size: int) -> None:
+        self.size = size
+        shape = (MAX_ROUNDS, size)
+        self.value = np.full(shape, np.nan)
+        self.estimate = np.full(shape, np.inf)
+        self.roundoff = np.full(shape, np.nan)
+        self.trusted = np.zeros(shape, dtype=bool)
+        self.seen = np.zeros(shape, dtype=bool)
+        self.rounds = 0
 
     def add(self, coords: np.ndarray[Any, Any], round_: int, w: Window) -> None:
-        for n, j in enumerate(coords.tolist()):
-            self.windows[j][round_] = (
-                float(w.value[n]),
-                float(w.estimate[n]),
-                float(w.roundoff[n]),
-                bool(w.trusted[n]),
-            )
+        self.value[round_, coords] = w.value
+        self.estimate[round_, coords] = np.where(np.isnan(w.estimate), np.inf, w.estimate)
+        self.roundoff[round_, coords] = w.roundoff
+        self.trusted[round_, coords] = w.trusted
+        self.seen[round_, coords] = True
+        self.rounds = max(self.rounds, round_ + 1)
 
-    def best(self, j: int) -> tuple[float, float, float, bool]:
-        """``(value, estimate, roundoff, trusted)`` of component `j` over its windows."""
-        seen = self.windows[j]
-        trusted = {r: w for r, w in seen.items() if w[3]}
-        if not trusted:
-            value, estimate, roundoff, _ = min(seen.values(), key=_by_estimate)
-            values = [w[0] for w in seen.values()]
-            spread = max(values) - min(values) if len(values) > 1 else 0.0
-            return value, max(estimate, spread, abs(value)), roundoff, False
-        options = []
-        for r, (value, estimate, roundoff, _) in trusted.items():
-            for later, (v2, e2, _, _) in trusted.items():
-                gap = abs(value - v2)
-                if later > r and gap > estimate + e2:  # smaller steps disagree: trust them
-                    estimate = max(estimate, gap + e2)
-            options.append((value, estimate, roundoff, True))
-        return min(options, key=_by_estimate)
+    def best(self) -> tuple[FloatArray, FloatArray, FloatArray, np.ndarray[Any, Any]]:
+        """Per component: ``(value, estimate, roundoff, trusted)`` over its windows."""
+        n = self.rounds
+        value, trusted = self.value[:n], self.trusted[:n]
+        estimate = np.where(trusted, self.estimate[:n], np.inf)
+        for a in range(n):
+            for b in range(a + 1, n):  # smaller steps disagree: trust them
+                gap = np.abs(value[a] - value[b])
+                off = trusted[a] & trusted[b] & (gap > estimate[a] + estimate[b])
+                widened = np.maximum(estimate[a], gap + estimate[b])
+                estimate[a] = np.where(off, widened, estimate[a])
+        any_trusted: np.ndarray[Any, Any] = np.asarray(trusted.any(axis=0))
+        fallback = np.where(self.seen[:n], self.estimate[:n], np.inf)
+        pick = np.where(any_trusted, np.argmin(estimate, axis=0), np.argmin(fallback, axis=0))
+        cols = np.arange(self.size)
+        best_value = value[pick, cols]
+        best_estimate = np.where(any_trusted, estimate[pick, cols], fallback[pick, cols])
+        # Never trusted: the data do not determine the answer; say so.
+        with np.errstate(invalid="ignore"):
+            seen_values = np.where(self.seen[:n], value, np.nan)
+            spread = np.nanmax(seen_values, axis=0) - np.nanmin(seen_values, axis=0)
+        doubt = np.fmax(np.fmax(best_estimate, spread), np.abs(best_value))
+        best_estimate = np.where(any_trusted, best_estimate, doubt)
+        return best_value, best_estimate, self.roundoff[pick, cols], any_trusted
 
     def run(
         self,
@@ -170,37 +177,26 @@ class Rounds:
     ) -> tuple[FloatArray, FloatArray]:
         """Go on with every component that needs it; return values and estimates.
 
-        `allowed(coords, round_)` says which of `coords` may take round `round_` (its
-        steps still mean something).
+        `more(coords, round_)` evaluates the next window of the components `coords`;
+        `allowed(coords, round_)` says which of them may take it (its steps still mean
+        something).
         """
         going = np.arange(self.size)
         self.add(going, 0, first)
-        best = [self.best(j) for j in range(self.size)]
+        value, estimate, roundoff, trusted = self.best()
         for round_ in range(1, MAX_ROUNDS):
-            going = np.array([j for j in going.tolist() if _unresolved(best[j])], dtype=int)
+            # Go on while truncation is not yet below round-off.
+            resolved = trusted & np.isfinite(value) & (estimate <= CONVERGED * roundoff)
+            going = going[~resolved[going]]
             if going.size:
                 going = going[allowed(going, round_)]
             if not going.size:
                 break
             self.add(going, round_, more(going, round_))
-            still = []
-            for j in going.tolist():
-                before, best[j] = best[j], self.best(j)
-                # A trusted answer that another round did not halve: steps are now
-                # small enough that round-off (or f's own noise) dominates.
-                if not (before[3] and best[j][1] > before[1] / 2):
-                    still.append(j)
-            going = np.array(still, dtype=int)
-        value = np.array([b[0] for b in best])
-        estimate = np.array([b[1] for b in best])
+            before_estimate, before_trusted = estimate, trusted
+            value, estimate, roundoff, trusted = self.best()
+            # A trusted answer that another round did not halve: steps are now small
+            # enough that round-off (or f's own noise) dominates.
+            stalled = before_trusted & (estimate > before_estimate / 2)
+            going = going[~stalled[going]]
         return value, estimate
-
-
-def _by_estimate(w: tuple[float, float, float, bool]) -> float:
-    return np.inf if np.isnan(w[1]) else w[1]
-
-
-def _unresolved(best: tuple[float, float, float, bool]) -> bool:
-    """Whether another round may help: truncation not yet below round-off."""
-    value, estimate, roundoff, trusted = best
-    return not (trusted and np.isfinite(value) and estimate <= CONVERGED * roundoff)
