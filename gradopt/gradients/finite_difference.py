@@ -14,7 +14,6 @@ from pydantic import BaseModel, ConfigDict, StrictBool, field_validator, model_v
 from gradopt._options import parse_options
 from gradopt._typing import ArrayLike, FloatArray, as_scalar_value
 from gradopt.exceptions import (
-    ComplexStepError,
     InvalidInputError,
     MissingCapabilityError,
     NonFiniteEvaluationError,
@@ -31,14 +30,13 @@ from gradopt.gradients._evaluators import (
 )
 from gradopt.gradients._richardson import richardson_scheme
 from gradopt.gradients._schemes import SCHEMES, Scheme
+from gradopt.gradients._steps import check_imaginary_part, check_resolvable, fits_float32
 
 __all__ = ["METHODS", "FiniteDifference"]
 
 Method = Literal["forward", "backward", "central", "complex", "richardson"]
 
 _EPS = float(np.finfo(np.float64).eps)
-#: A step must leave at least this many units in the last place of x_j between the points.
-MIN_STEP_ULPS = 64
 
 #: Every finite-difference method by name: the basic formulas and Richardson's table.
 METHODS: dict[str, Scheme] = {**SCHEMES, "richardson": richardson_scheme()}
@@ -267,7 +265,7 @@ class FiniteDifference(BaseProvider):
             # f's output precision, once: values that all fit float32 exactly (as float32
             # output does, and float64 output almost never) make f's dtype worth a look.
             self._eps = _EPS
-            if _fit_float32(values):
+            if fits_float32(values):
                 if seen is None:
                     value, seen = self._probe(x)
                     f0 = value if f0 is None else f0
@@ -277,7 +275,7 @@ class FiniteDifference(BaseProvider):
                 f0, _ = self._f0(x, scheme, f0)
                 values = self._evaluate_points(x, h, scheme)
         if imaginary and not np.any(values.imag):
-            self._check_imaginary_part(x, values)
+            check_imaginary_part(x, values, self._compute_value, self._box)
         extrapolate = getattr(scheme, "extrapolate", None)
         if extrapolate is None:
             return f0, scheme.combine(values, f0, h)
@@ -297,7 +295,7 @@ class FiniteDifference(BaseProvider):
             scheme, h = self._box.fit(scheme, x, given)
         if not getattr(scheme, "imaginary", False):
             h = scheme.taken(x, h)
-            _check_resolvable(x, given, h, self._box, self.options.step)
+            check_resolvable(x, given, h, self._box, self.options.step)
         return scheme, h
 
     def _f0(
@@ -325,34 +323,6 @@ class FiniteDifference(BaseProvider):
         value = as_scalar_value(out.reshape(-1)[0] if out.size == 1 else out)
         eps = float(np.finfo(out.dtype).eps) if out.dtype.kind == "f" else _EPS
         return value, eps
-
-    def _check_imaginary_part(self, x: FloatArray, values: np.ndarray[Any, Any]) -> None:
-        """Refuse an f whose imaginary parts are all exactly 0 while f changes along x.
-
-        Two real evaluations at ``x ± delta v`` (v a fixed pseudo-random direction, kept
-        inside the box): a first-order change larger than round-off and than the
-        second-order one says the gradient is not 0, so the imaginary parts were dropped.
-        """
-        f0 = float(values.real[0])
-        v = np.random.default_rng(0).uniform(0.5, 1.0, x.size) * (-1.0) ** np.arange(x.size)
-        delta = _EPS ** (1 / 3) * np.maximum(1.0, np.abs(x))
-        if self._box is not None:
-            lo, hi = self._box.arrays(x)
-            delta = np.minimum(delta, np.minimum(hi - x, x - lo))
-        step = delta * v
-        if not np.any(step):
-            return
-        plus, minus = self._compute_value(x + step), self._compute_value(x - step)
-        odd, even = abs(plus - minus) / 2, abs(plus + minus - 2 * f0) / 2
-        if odd > 64 * _EPS * max(abs(plus), abs(minus), abs(f0)) and odd > even:
-            raise ComplexStepError(
-                "method='complex': the imaginary part of f is exactly 0 at every point, so "
-                f"the gradient would be exactly 0, yet f changes along x (f = {plus!r} and "
-                f"{minus!r} at x ± {float(np.max(np.abs(step))):.1e} along a direction, "
-                f"{f0!r} at x). f drops the imaginary part somewhere (np.real, abs, a cast "
-                "to float, a library function without complex support). Use "
-                "method='central' or 'richardson'."
-            )
 
     def grad_and_error(self, x: ArrayLike) -> tuple[FloatArray, FloatArray]:
         """Return the gradient and an estimate of its absolute error per component.
@@ -409,40 +379,3 @@ class FiniteDifference(BaseProvider):
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
-
-
-def _fit_float32(values: np.ndarray[Any, Any]) -> bool:
-    with np.errstate(over="ignore"):
-        single = np.asarray(values, dtype=np.float64).astype(np.float32)
-    return bool(np.array_equal(single, values))
-
-
-def _check_resolvable(
-    x: FloatArray, given: FloatArray, taken: FloatArray, box: Box | None, step: Any
-) -> None:
-    """Refuse steps too small to mean anything: fewer than 64 ulps of x between points.
-
-    With a step of k units in the last place of ``x_j`` the difference quotient has a
-    round-off error of about ``1/k`` relative even for an exactly computed f; at 0 it is
-    0/0 (``x + h == x``).
-    """
-    reach = np.abs((x + taken) - x)
-    spacing = np.spacing(np.abs(x))
-    short = ~(reach >= MIN_STEP_ULPS * spacing)
-    if not short.any():
-        return
-    j = int(np.argmax(short))
-    ulps = reach[j] / spacing[j]
-    where = f"x[{j}] = {x[j].item()!r} (spacing {spacing[j]:.2g})"
-    need = f"a finite difference needs at least {MIN_STEP_ULPS} ({MIN_STEP_ULPS * spacing[j]:.2g})"
-    if box is not None and abs(taken[j]) < abs(given[j]):
-        lo, hi = box.arrays(x)
-        raise InvalidInputError(
-            f"bounds [{lo[j].item()!r}, {hi[j].item()!r}] leave room for a step of only "
-            f"{reach[j]:.2g} at {where}, {ulps:.3g} units in the last place; {need} to "
-            "mean anything. Widen the bounds or leave that variable out of x."
-        )
-    raise InvalidInputError(
-        f"step={step!r} is too small at {where}: the step actually taken, (x + h) - x, is "
-        f"{reach[j]:.2g} ({ulps:.3g} units in the last place); {need} to mean anything."
-    )
