@@ -121,3 +121,12 @@ def test_best_step_is_the_bottom_of_the_v_not_a_lucky_dip() -> None:
     assert r.steps[np.argmin(r.errors)] < 1e-13 and r.errors.min() == 0
     assert 0.1 < r.best_step / r.predicted_best_step < 10
     assert r.best_error > 0
+
+
+def test_steps_that_leave_the_domain_are_recorded_not_raised() -> None:
+    # log at 1e-3: large steps reach x < 0 (NaN); the higher derivative is found at the
+    # smaller steps that stay inside (f''' = 2 / x^3).
+    r = step_error(np.log, 1e-3, 1e3, method="central")
+    assert np.all(np.isnan(r.errors[r.steps > 1e-3]))
+    assert r.higher_derivative == pytest.approx(2e9, rel=1e-6)
+    assert 0.1 < r.best_step / r.predicted_best_step < 10

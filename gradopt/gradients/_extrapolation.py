@@ -162,9 +162,10 @@ class Rounds:
         best_value = value[pick, cols]
         best_estimate = np.where(any_trusted, estimate[pick, cols], fallback[pick, cols])
         # Never trusted: the data do not determine the answer; say so.
+        finite = self.seen[:n] & np.isfinite(value)
         with np.errstate(invalid="ignore"):
-            seen_values = np.where(self.seen[:n], value, np.nan)
-            spread = np.nanmax(seen_values, axis=0) - np.nanmin(seen_values, axis=0)
+            top = np.max(value, axis=0, where=finite, initial=-np.inf)
+            spread = top - np.min(value, axis=0, where=finite, initial=np.inf)
         doubt = np.fmax(np.fmax(best_estimate, spread), np.abs(best_value))
         best_estimate = np.where(any_trusted, best_estimate, doubt)
         return best_value, best_estimate, self.roundoff[pick, cols], any_trusted
