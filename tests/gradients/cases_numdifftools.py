@@ -106,7 +106,7 @@ def numdifftools_cases() -> list[Case]:
     y = 1 + 2 * np.exp(0.75 * t)
     hidden = (
         "f = r^2 at r = 0: r cancels terms of size 5, so f's tiny values carry rounding "
-        "that no estimate made from them can see (Richardson: 1.7e-15 off, estimate 9e-16)"
+        "that no estimate made from them can see (Richardson: 1.7e-15 off, estimate 1.8e-16)"
     )
     for i in (3, 9):
 
