@@ -24,10 +24,11 @@ from gradopt.gradients._checks import Evaluation
 from gradopt.gradients._evaluators import (
     Evaluator,
     ExecutorEvaluator,
-    PoolEvaluator,
     SerialEvaluator,
     VectorizedEvaluator,
+    unpicklable_executor,
 )
+from gradopt.gradients._pool import PoolEvaluator
 from gradopt.gradients._richardson import richardson_scheme
 from gradopt.gradients._schemes import SCHEMES, Scheme
 from gradopt.gradients._steps import check_imaginary_part, check_resolvable, fits_float32
@@ -64,8 +65,20 @@ class FiniteDifferenceOptions(BaseModel):
 
     executor: Executor | None = None
     workers: int | None = None
+    timeout: float | None = None
     vectorized: StrictBool = False
     bounds: Box | None = None
+
+    @field_validator("timeout", mode="before")
+    @classmethod
+    def _positive_timeout(cls, timeout: Any) -> Any:
+        if timeout is None:
+            return None
+        if isinstance(timeout, bool) or not isinstance(timeout, int | float | np.number):
+            raise ValueError(f"timeout must be a positive number of seconds; got {timeout!r}")
+        if not (math.isfinite(timeout) and timeout > 0):
+            raise ValueError(f"timeout must be a positive number of seconds; got {timeout!r}")
+        return float(timeout)
 
     @field_validator("workers", mode="before")
     @classmethod
@@ -105,14 +118,25 @@ class FiniteDifferenceOptions(BaseModel):
                 "give either executor or workers, not both (workers=N is a shortcut for a "
                 "process pool of N workers that gradopt owns)"
             )
+        if self.timeout is not None and self.executor is None and self.workers is None:
+            raise ValueError(
+                "timeout needs workers=N or executor=...: an evaluation running in this "
+                "process cannot be stopped from outside it (workers=1 runs f in one worker "
+                "process, which can)"
+            )
         return self
+
+    def __getstate__(self) -> dict[Any, Any]:
+        if self.executor is not None:
+            raise TypeError(unpicklable_executor(self.executor))
+        return super().__getstate__()
 
     def make_evaluator(self) -> Evaluator:
         """The evaluator these options ask for."""
         if self.workers is not None:
-            return PoolEvaluator(self.workers, self.vectorized)
+            return PoolEvaluator(self.workers, self.vectorized, self.timeout)
         if self.executor is not None:
-            return ExecutorEvaluator(self.executor, self.vectorized)
+            return ExecutorEvaluator(self.executor, self.vectorized, self.timeout)
         return VectorizedEvaluator() if self.vectorized else SerialEvaluator()
 
 
@@ -146,14 +170,28 @@ class FiniteDifference(BaseProvider):
         Evaluate the points of each gradient on this executor: a thread or process pool,
         or a Dask cluster's ``distributed.Client(...).get_executor()``. All points are
         submitted together, in about one chunk per worker; the gradient is bit-for-bit
-        the serial one. ``value(x)`` is computed in this process. The executor stays
-        the caller's to shut down.
+        the serial one. ``value(x)`` is computed in this process (on the executor
+        under a `timeout`). The executor stays the caller's to shut down.
     workers : int, optional
-        Shortcut for a process pool of `workers` processes that gradopt owns: started at
-        the first gradient, shut down by :meth:`close` (or leaving a ``with`` block, or
-        garbage collection). f is sent to each worker once (with cloudpickle when plain
+        Shortcut for a process pool that gradopt owns, of ``min(workers, points per
+        gradient, CPUs this process may use)`` processes (a larger `workers` is clamped,
+        so ``workers=10**6`` starts as many as there are CPUs): started at the first
+        evaluation, when every worker has answered (else all are stopped and an
+        :class:`~gradopt.exceptions.EvaluationError` says why), and stopped by
+        :meth:`close` (or leaving a ``with`` block, garbage collection, interpreter exit,
+        a timeout or Ctrl-C). f is sent to each worker once (with cloudpickle when plain
         pickle cannot, so lambdas and closures work); an f that cannot be sent gets an
         :class:`~gradopt.exceptions.InvalidInputError` naming it. Not with `executor`.
+        A pickled provider leaves the pool behind; the copy starts its own.
+    timeout : float, optional
+        Seconds one evaluation of f may take on the workers (needs `workers` or
+        `executor`; refused without them, since an evaluation in this process cannot be
+        stopped: use ``workers=1``). Each point is then sent as a task of its own, and
+        ``value(x)`` runs on the workers too. An evaluation past it raises
+        :class:`~gradopt.exceptions.EvaluationTimeoutError` naming the coordinate and
+        the point; with `workers`, the pool is stopped (the hung worker terminated,
+        with any program it started) and the next evaluation starts a new one. A thread,
+        or a process of your own executor, cannot be stopped and keeps running.
     vectorized : bool, default False
         ``fun`` takes a batch of points, shape ``(k, *x.shape)``, and returns ``k``
         values: one call per gradient (per chunk with an executor). ``value(x)`` calls it
@@ -220,6 +258,7 @@ class FiniteDifference(BaseProvider):
         *,
         executor: Executor | None = None,
         workers: int | None = None,
+        timeout: float | None = None,
         vectorized: bool = False,
         bounds: Any = None,
     ) -> None:
@@ -229,6 +268,7 @@ class FiniteDifference(BaseProvider):
             "step": step,
             "executor": executor,
             "workers": workers,
+            "timeout": timeout,
             "vectorized": vectorized,
             "bounds": bounds,
         }
@@ -343,10 +383,12 @@ class FiniteDifference(BaseProvider):
     def _compute_value(self, x: FloatArray) -> float:
         if self._box is not None:
             self._box.arrays(x)  # x must lie in the box
-        if not self.options.vectorized:
-            return self._call(x)  # always in this process, also with an executor
-        self.nfev += 1
-        return self._evaluator.value(self.fun, self._user_shaped(x))
+        options = self.options
+        if not options.vectorized and options.timeout is None:
+            return self._call(x)  # in this process, also with an executor
+        self._count(1)  # on the workers under a timeout; a batch of one when vectorized
+        points = getattr(self.scheme, "evaluations_per_gradient", lambda d: d)(x.size)
+        return self._evaluator.value(self.fun, self._user_shaped(x), points)
 
     def _evaluate_points(
         self, x: FloatArray, h: FloatArray, scheme: Any = None
