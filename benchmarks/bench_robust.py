@@ -1,7 +1,7 @@
 """RobustRegressor against statsmodels' RLM, side by side in one process, one BLAS thread.
 
-Problem: X = randn(n, d), y = X·w + 0.1·noise, 5% of y shifted by 100·N(0, 1) (the
-problem of bench_huber.py). Both fit the same estimator: Huber loss (1.345), MAD scale
+Problem (bench_huber.py's): X = randn(n, d), y = X·w + 0.1·noise, 5% of y shifted by
+100·N(0, 1). Both fit the same estimator: Huber loss (1.345), MAD scale
 re-estimated each round, H1 covariance; RLM with its defaults (tol 1e-8 on the deviance,
 at most 50 IRLS iterations), RobustRegressor with its own (tol 1e-5). Each repeat runs
 one fit of each, alternately (machine load hits both alike); the table gives the median
@@ -36,18 +36,9 @@ from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench_huber import peak_memory
+from bench_huber import peak_memory, problem
 
 from gradopt.linear_model import RobustRegressor
-
-
-def problem(n: int, d: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n, d))
-    y = X @ rng.normal(size=d) + 0.1 * rng.normal(size=n)
-    shifted = rng.choice(n, size=n // 20, replace=False)
-    y[shifted] += 100.0 * rng.normal(size=shifted.size)
-    return X, y
 
 
 def timed(fit: Callable[[], Any]) -> tuple[float, Any]:
