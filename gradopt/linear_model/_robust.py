@@ -264,7 +264,7 @@ default="analytic"
         return loss
 
     def _solver(self) -> str:
-        if self.solver in ("newton", "irls") and self.gradient != "analytic":
+        if self.solver in ("h", "newton", "irls") and self.gradient != "analytic":
             raise ValueError(
                 f"solver={self.solver!r} uses the analytic gradient and Hessian; "
                 f"gradient={self.gradient!r} needs a gradopt.minimize solver such as "
@@ -306,7 +306,7 @@ default="analytic"
 
     def _fit_joint(self, objective: RobustObjective, solver: str) -> MFit:
         solver = "lbfgs" if self.solver == "auto" else solver
-        if solver in ("newton", "irls"):
+        if solver in ("h", "newton", "irls"):
             raise ValueError(
                 f"scale='joint' is fitted by gradopt.minimize; solver={solver!r} does not "
                 "apply (use 'auto', 'lbfgs', 'BFGS', ...)."
@@ -323,7 +323,12 @@ default="analytic"
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ConvergenceWarning)
             huber.fit(objective.X, objective.y, sample_weight=objective.sample_weight)
-        messages = [str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)]
+        messages = []
+        for caught_warning in caught:  # HuberRegressor's verdict becomes ours; others pass
+            if issubclass(caught_warning.category, ConvergenceWarning):
+                messages.append(str(caught_warning.message))
+            else:
+                warnings.warn(caught_warning.message, caught_warning.category, stacklevel=4)
         v = objective.internal(huber.coef_, huber.intercept_)
         fit = MFit(v, huber.scale_, nit=huber.n_iter_, nfev=int(huber.optimize_result_.nfev))
         if messages:

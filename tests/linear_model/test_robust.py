@@ -194,6 +194,8 @@ def test_joint_scale_is_huber_regressor() -> None:
     assert_rel(params(model), params(huber), 1e-12)
     assert model.scale_ == huber.scale_
     np.testing.assert_array_equal(model.outliers_, huber.outliers_)
+    with pytest.warns(ConvergenceWarning, match=r"RobustRegressor did not converge \(.*max"):
+        RobustRegressor(scale="joint", max_iter=1).fit(X, y)
 
 
 def test_least_squares_with_alpha_is_ridge() -> None:
@@ -303,6 +305,8 @@ def test_stopping_short_warns_with_the_reason() -> None:
         ({"scale": "joint", "tuning": 0.5}, "needs a Huber tuning >= 1"),
         ({"scale": "joint", "solver": "newton"}, "does not apply"),
         ({"solver": "newton", "gradient": "autograd"}, "uses the analytic gradient"),
+        ({"solver": "h", "gradient": "finite-difference"}, "uses the analytic gradient"),
+        ({"scale": "joint", "solver": "h"}, "does not apply"),
         ({"loss": "hampel", "tuning": 3.0}, "must be 3 number"),
         ({"scale": -1.0}, "'scale' parameter"),
         ({"cov": "HC0"}, "'cov' parameter"),
