@@ -40,6 +40,11 @@ class Status(enum.IntEnum):
     CALLBACK_STOP = (3, False, "the callback asked to stop")
     LINE_SEARCH_FAILED = (4, False, "the line search found no step that decreases f enough")
     SOLVER_FAILED = (5, False, "the scipy solver reported a failure")
+    NOT_STATIONARY = (
+        6,
+        False,
+        "the solver reported success, but the point it returned is not a minimum",
+    )
 
     def __new__(cls, code: int, success: bool, message: str) -> Status:
         member = int.__new__(cls, code)

@@ -7,12 +7,13 @@ from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 import numpy as np
+import scipy
 from scipy.optimize import OptimizeResult
 
 from gradopt._typing import ArrayLike, FloatArray, as_point
 from gradopt.exceptions import InvalidInputError
 from gradopt.gradients import GradientProvider
-from gradopt.optimizers._scipy_methods import SCIPY_METHODS, ScipyMethod
+from gradopt.optimizers._scipy_methods import SCIPY_METHODS, UNAVAILABLE, ScipyMethod
 from gradopt.optimizers._scipy_runner import run_scipy
 from gradopt.optimizers.gradient_descent import run_gradient_descent
 
@@ -129,12 +130,20 @@ def minimize(
             "provider must be a GradientProvider (e.g. Analytic, FiniteDifference, "
             f"Autograd); got {type(provider).__name__}."
         )
+    if isinstance(method, str) and method.lower() in UNAVAILABLE:
+        since = ".".join(map(str, UNAVAILABLE[method.lower()].since))
+        raise InvalidInputError(
+            f"method {method!r} needs scipy >= {since}; this is scipy {scipy.__version__}."
+        )
     if not isinstance(method, str) or method.lower() not in _RUNNERS:
         raise InvalidInputError(
             f"unknown method {method!r}; valid methods: {', '.join(available_methods())}."
         )
     if tol is not None and not (
-        isinstance(tol, int | float | np.floating) and math.isfinite(tol) and tol > 0
+        isinstance(tol, int | float | np.floating)
+        and not isinstance(tol, bool)
+        and math.isfinite(tol)
+        and tol > 0
     ):
         raise InvalidInputError(f"tol must be a positive number or None; got {tol!r}.")
     _, run = _RUNNERS[method.lower()]
