@@ -219,7 +219,8 @@ def _translate(
     limits: Limits,
 ) -> OptimizeResult:
     x = np.asarray(res.x, dtype=np.float64)
-    says = f"scipy {method.name} says {str(res.message)!r} (its status {res.status})"
+    code = res.get("status")  # absent when bounds fix every variable
+    says = f"scipy {method.name} says {str(res.message)!r} (its status {code})"
     if not (np.isfinite(x).all() and math.isfinite(res.fun)):
         if guard.trouble is None:
             detail = f"scipy returned f = {res.fun}; returning the last finite iterate"
@@ -236,10 +237,10 @@ def _translate(
             # Stopped against non-finite values with a gradient far from zero: at the
             # edge of where f is defined, not at a minimum.
             status, detail = Status.NON_FINITE, _and(guard.could_not_recover(), says)
-    elif res.status in method.limit_statuses:
-        status, detail = Status.MAX_ITER, says
-    elif guard.trouble is not None:
+    elif guard.trouble is not None:  # non-finite values since the last iterate
         status, detail = Status.NON_FINITE, _and(guard.could_not_recover(), says)
+    elif code in method.limit_statuses:
+        status, detail = Status.MAX_ITER, says
     else:
         status, detail = Status.SOLVER_FAILED, says
     extra = {k: res[k] for k in ("hess_inv", "allvecs") if k in res}
