@@ -186,8 +186,8 @@ def run_scipy(
         except Abort as stop:
             return track.result(stop.status, stop.detail, method)
         except Exception as exc:
-            if exc is guard.escaped:
-                raise  # the user's function raised: not ours to judge
+            if exc is guard.escaped or isinstance(exc, Warning):
+                raise  # the user's function raised, or the user made warnings errors
             what = f"scipy {method.name} raised {type(exc).__name__}: {exc}"
             if guard.trouble is not None:
                 return track.result(
