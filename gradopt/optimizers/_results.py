@@ -23,7 +23,7 @@ __all__ = ["Status", "make_result"]
 class Status(enum.IntEnum):
     """Why a run stopped. Each member carries its message and whether it is a success.
 
-    An :class:`~enum.IntEnum`: ``res.status`` is the member itself, which compares equal
+    An ``IntEnum``: ``res.status`` is the member itself, which compares equal
     to its code, so both ``res.status == Status.MAX_ITER`` and ``res.status == 1`` hold.
 
     Examples

@@ -86,13 +86,15 @@ def minimize(
         ``hessp`` when they use it; "trust-ncg" and "trust-krylov" need it, "dogleg" and
         "trust-exact" need a full Hessian, built from d products.
     bounds : sequence of (low, high) or scipy.optimize.Bounds, optional
-        For the methods that take bounds.
+        For the methods that take bounds; None, -inf or inf leaves a side open, NaN is
+        refused (as by :class:`~gradopt.FiniteDifference`), `x0` must lie inside.
     tol : float, optional
         Passed to scipy as ``tol``; for gradient descent, ``gtol``.
     options : dict, optional
         Method options. For gradient descent see
         :class:`~gradopt.optimizers.options.GradientDescentOptions`; for a scipy method,
-        its scipy options. A name the method does not accept is an error.
+        its scipy options. A name the method does not accept, or a value of the wrong
+        type or range, is an error.
     callback : callable, optional
         Called after each iteration with ``intermediate_result`` (an ``OptimizeResult``
         with ``x, fun, jac, nit``) if that is its only parameter's name, else with ``x``.
@@ -104,15 +106,18 @@ def minimize(
     -------
     scipy.optimize.OptimizeResult
         ``x, fun, jac, nit, nfev, njev, nhev, success, status, message, method``. `status`
-        is a :class:`~gradopt.Status` value; the counts are the provider's calls
+        is a :class:`~gradopt.Status` member; the counts are the provider's calls
         made during this run, finite-difference evaluations included. A NaN or infinity
-        stops the run with ``success=False``, status ``NON_FINITE`` and the last finite
-        iterate.
+        at a trial point shrinks the step; at an accepted iterate (or when the search
+        cannot get away from such values) it stops the run with ``success=False``,
+        status ``NON_FINITE`` and the last finite iterate. A success scipy claims at a
+        point that is not a minimum is reported as ``NOT_STATIONARY``.
 
     Raises
     ------
     InvalidInputError
-        Unknown method or option, bad `x0`, `bounds` or `callback`.
+        Unknown method, option or option value, bad `x0`, `tol`, `bounds` or
+        `callback`.
     MissingCapabilityError
         The method needs Hessian-vector products the provider does not have.
 
