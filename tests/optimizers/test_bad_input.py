@@ -138,5 +138,5 @@ def test_newton_cg_on_finite_differences_warns_at_run_time() -> None:
 @pytest.mark.parametrize("step", ["0.1", True, [0.1, "0.2"]])
 def test_lenient_step_is_refused(step: Any) -> None:
     """Like tol=True and nesterov="yes": a string or a bool is not a number."""
-    with pytest.raises(InvalidInputError, match="option 'step'.*must be a number"):
+    with pytest.raises(InvalidInputError, match=r"option 'step'.*must be a number"):
         FiniteDifference(rosen, step=step)
