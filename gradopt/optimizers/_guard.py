@@ -120,7 +120,7 @@ class EvaluationGuard:
         """``(f(x), grad f(x))``, or ``(inf, 0)`` where either is not finite."""
         f, g, problem = self._evaluate(x, True, True)
         if problem is not None:
-            return self._reject(x, problem), np.zeros(x.shape)
+            return self._reject(x, problem), np.zeros(np.shape(x))
         assert g is not None
         return f, g
 
@@ -143,7 +143,7 @@ class EvaluationGuard:
         return self._rejected.get(np.asarray(x, dtype=np.float64).tobytes())
 
     def _reject(self, x: FloatArray, problem: str) -> float:
-        self._rejected[x.tobytes()] = problem
+        self._rejected[np.asarray(x, dtype=np.float64).tobytes()] = problem
         while len(self._rejected) > _REMEMBERED:
             self._rejected.popitem(last=False)
         if self.trouble is None:
@@ -171,6 +171,7 @@ class EvaluationGuard:
         self, x: FloatArray, want_f: bool, want_g: bool
     ) -> tuple[float, FloatArray | None, str | None]:
         """``(f or NaN, g or None, what was not finite or None)`` at `x`."""
+        x = np.asarray(x, dtype=np.float64)
         self._check_point(x)
         self._size = x.size
         f: float | None = None
@@ -208,12 +209,18 @@ class EvaluationGuard:
             raise
 
     def _note(self, x: FloatArray, f: float | None, g: FloatArray | None) -> None:
-        known = self.recall(x)
+        if not self._keep:
+            return
+        key = x.tobytes()
+        if f is not None and g is not None:
+            self._remember(key, f, g)
+            return
+        known = self._recall(key)
         if f is None:  # a gradient alone: complete what is known at x
             if known is not None:
-                self._remember(x, known[0], g)
-        elif g is not None or known is None:
-            self._remember(x, f, g)
+                self._remember(key, known[0], g)
+        elif known is None:  # a value alone: keep a gradient known there
+            self._remember(key, f, None)
 
     @property
     def has_hessp(self) -> bool:
@@ -222,7 +229,9 @@ class EvaluationGuard:
 
     def recall(self, x: FloatArray) -> tuple[float, FloatArray | None] | None:
         """The remembered ``(f, g or None)`` at exactly `x` (finite), or None."""
-        key = np.asarray(x, dtype=np.float64).tobytes()
+        return self._recall(np.asarray(x, dtype=np.float64).tobytes())
+
+    def _recall(self, key: bytes) -> tuple[float, FloatArray | None] | None:
         known = self._seen.get(key)
         if known is None and key == self._best[0]:
             return self._best[1], self._best[2]
@@ -238,10 +247,7 @@ class EvaluationGuard:
         p: Any = self.provider
         return int(p.nfev), int(p.ngev), int(getattr(p, "nhev", 0))
 
-    def _remember(self, x: FloatArray, f: float, g: FloatArray | None) -> None:
-        if not self._keep:
-            return
-        key = np.asarray(x, dtype=np.float64).tobytes()
+    def _remember(self, key: bytes, f: float, g: FloatArray | None) -> None:
         self._seen[key] = (f, g)
         self._seen.move_to_end(key)
         if f < self._best[1] or key == self._best[0]:
