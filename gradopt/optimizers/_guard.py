@@ -70,7 +70,6 @@ class EvaluationGuard:
         self.provider = provider
         self._keep = _REMEMBERED if remember else 0
         self.iteration = 0  # kept up to date by the optimizer, for messages
-        self.calls = 0  # evaluations asked of the guard
         self.escaped: BaseException | None = None  # the last exception the provider raised
         self.trouble: str | None = None  # first non-finite trial value since the last iterate
         self._in_a_row = 0
@@ -199,7 +198,6 @@ class EvaluationGuard:
         return math.nan if f is None else f, g, None
 
     def _call(self, what: Callable[..., Any], *args: Any) -> Any:
-        self.calls += 1
         try:
             return what(*args)
         except NonFiniteEvaluationError:
