@@ -8,10 +8,11 @@ differences, the exact Hessian product where the method uses one). A run
 - **matches** when gradopt's f is no higher than scipy's (relative 1e-6, absolute 1e-10);
 - is **better** when gradopt's f is lower by more than that and scipy did not reach the
   problem's minimum;
-- is a **wrong answer** when gradopt reports success with an f that is neither one of
-  the problem's minima as MGH report them (relative 1e-3, absolute 1e-6) nor the f at
-  which scipy's own run stops (scipy then stops at the same imprecise point: a property
-  of the method, reported apart as "where scipy stops too").
+- and each success of gradopt is classed: at one of the problem's minima as MGH report
+  them (relative 1e-3, absolute 1e-6); else at the f where scipy's own run stops too
+  (the method's own imprecision); else "elsewhere", listed one by one (with finite
+  differences on problems whose minimum is 0 these are mostly stops a little short of
+  it, but some are well above any minimum: look at the list).
 
 Run ``python -m tests.optimizers.parity`` for the whole table (about a minute); the test
 suite runs a part (``tests/optimizers/test_mgh.py``).
@@ -82,7 +83,7 @@ class Outcome:
     method: str
     provider: str
     verdict: str  # "match", "better", "worse", "n/a"
-    claim: str  # gradopt's success: "minimum", "as scipy", "wrong"; "" if no success
+    claim: str  # gradopt's success: "minimum", "as scipy", "elsewhere"; "" if no success
     ours: float
     theirs: float
     status: str
@@ -114,7 +115,7 @@ def compare(problem: Problem, method: str, kind: str) -> Outcome:
     claim = ""
     if res.success:
         at_minimum = any(near(ours, value) for value in problem.minima)
-        claim = "minimum" if at_minimum else "as scipy" if near(ours, theirs) else "wrong"
+        claim = "minimum" if at_minimum else "as scipy" if near(ours, theirs) else "elsewhere"
     name = res.status.name
     return Outcome(problem.name, method, kind, verdict, claim, ours, theirs, name, scipy_success)
 
@@ -147,14 +148,14 @@ def main() -> None:
     print(
         f"gradopt's successes: {sum(claims.values())}: at a minimum MGH report "
         f"{claims['minimum']}, where scipy's run stops too {claims['as scipy']}, "
-        f"wrong answers {claims['wrong']}"
+        f"elsewhere {claims['elsewhere']}"
     )
     print("gradopt's statuses:", dict(Counter(o.status for o in outcomes)))
     header = f"{'problem':28s} {'method':13s} {'provider':9s} {'gradopt f':>12s} {'scipy f':>12s}"
     sections = [
         (
-            "f higher than scipy's, or a wrong answer",
-            lambda o: o.verdict == "worse" or o.claim == "wrong",
+            "f higher than scipy's, or a success elsewhere",
+            lambda o: o.verdict == "worse" or o.claim == "elsewhere",
         ),
         ("f lower than scipy's", lambda o: o.verdict == "better"),
         ("successes scipy claims that gradopt refutes", lambda o: o.status == "NOT_STATIONARY"),

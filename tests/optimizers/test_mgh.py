@@ -42,10 +42,10 @@ def test_lbfgsb_backs_off_an_overflowing_first_step(name: str, kind: str) -> Non
 
 @pytest.mark.parametrize("name", sorted(MGH))
 def test_every_problem_with_lbfgsb_and_autograd(name: str) -> None:
-    """No higher f than scipy's with the same gradient, and no wrong answer: a success
-    is at a minimum MGH report, or where scipy's own run stops too."""
+    """No higher f than scipy's with the same gradient, and every success at a minimum
+    MGH report or where scipy's own run stops too."""
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
         outcome = compare(MGH[name], "L-BFGS-B", "autograd")
     assert outcome.verdict in ("match", "better"), outcome
-    assert outcome.claim != "wrong", outcome
+    assert outcome.claim != "elsewhere", outcome
