@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
@@ -12,7 +13,8 @@ from scipy.optimize import OptimizeResult
 
 from gradopt._typing import ArrayLike, FloatArray, as_point
 from gradopt.exceptions import InvalidInputError
-from gradopt.gradients import GradientProvider
+from gradopt.gradients import FiniteDifference, GradientProvider
+from gradopt.optimizers._monitor import LAST_ITERATE
 from gradopt.optimizers._scipy_methods import SCIPY_METHODS, UNAVAILABLE, ScipyMethod
 from gradopt.optimizers._scipy_runner import run_scipy
 from gradopt.optimizers.gradient_descent import run_gradient_descent
@@ -120,6 +122,11 @@ def minimize(
         `callback`.
     MissingCapabilityError
         The method needs Hessian-vector products the provider does not have.
+    KeyboardInterrupt
+        Re-raised when the run is interrupted (Ctrl-C), carrying the last completed
+        iteration as ``exc.intermediate_result`` (an ``OptimizeResult`` with ``x, fun,
+        jac, nit``; None before the first iteration ended). The worker processes of a
+        ``FiniteDifference(workers=N)`` provider are stopped first.
 
     Examples
     --------
@@ -152,12 +159,36 @@ def minimize(
     ):
         raise InvalidInputError(f"tol must be a positive number or None; got {tol!r}.")
     _, run = _RUNNERS[method.lower()]
-    return run(
-        provider,
-        as_point(x0, "x0"),
-        bounds=bounds,
-        tol=tol,
-        options=options,
-        callback=callback,
-        progress=progress,
-    )
+    last: list[OptimizeResult] = []
+    token = LAST_ITERATE.set(last)
+    try:
+        return run(
+            provider,
+            as_point(x0, "x0"),
+            bounds=bounds,
+            tol=tol,
+            options=options,
+            callback=callback,
+            progress=progress,
+        )
+    except KeyboardInterrupt as exc:
+        _interrupted(exc, provider, last[0] if last else None)
+        raise
+    finally:
+        LAST_ITERATE.reset(token)
+
+
+def _interrupted(
+    exc: KeyboardInterrupt, provider: GradientProvider, last: OptimizeResult | None
+) -> None:
+    """Stop the provider's worker processes; hand the last iterate back on `exc`."""
+    if isinstance(provider, FiniteDifference):
+        provider.close()
+    exc.intermediate_result = last  # type: ignore[attr-defined]
+    if sys.version_info >= (3, 11):
+        exc.add_note(
+            "gradopt.minimize was interrupted before its first iteration ended"
+            if last is None
+            else f"gradopt.minimize was interrupted after iteration {last.nit}; the last "
+            "iterate is in this exception's intermediate_result"
+        )
