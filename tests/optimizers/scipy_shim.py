@@ -19,6 +19,8 @@ import numpy as np
 from scipy.optimize import OptimizeResult
 
 from gradopt import Analytic, FiniteDifference, GradientProvider, minimize
+from gradopt.optimizers import available_methods
+from gradopt.optimizers._scipy_methods import SCIPY_METHODS, accepted_options
 
 _SCHEMES = {None: "central", False: "central", "2-point": "forward", "3-point": "central"}
 _SCHEMES_COMPLEX = {"cs": "complex"}
@@ -71,3 +73,47 @@ def gradopt_minimize(
     return minimize(
         provider, x0, method, bounds=bounds, tol=tol, options=options, callback=callback
     )
+
+
+HAS_COBYQA = "COBYQA" in available_methods()
+
+
+def scipy_methods_but(*excluded: str) -> list[str]:
+    """The scipy methods the installed scipy has, less `excluded`."""
+    return [m for m in available_methods() if m not in ("gradient-descent", *excluded)]
+
+
+def has_option(method: str, option: str) -> bool:
+    return option in accepted_options(SCIPY_METHODS[method.lower()])
+
+
+class Entropy:
+    """The constrained entropy maximization of Berger et al. (1996) that scipy's
+    ``CheckOptimize`` uses, counting calls of f and of its gradient."""
+
+    F = np.array([[1, 1, 1], [1, 1, 0], [1, 0, 1], [1, 0, 0], [1, 0, 0]], dtype=float)
+    K = np.array([1.0, 0.3, 0.5])
+    start = np.zeros(3)
+    solution = np.array([0.0, -0.524869316, 0.487525860])
+
+    def __init__(self) -> None:
+        self.funccalls = self.gradcalls = 0
+
+    def func(self, x: np.ndarray) -> float:
+        self.funccalls += 1
+        log_pdot = self.F @ x
+        return float(np.log(np.sum(np.exp(log_pdot))) - self.K @ x)
+
+    def grad(self, x: np.ndarray) -> np.ndarray:
+        self.gradcalls += 1
+        log_pdot = self.F @ x
+        p = np.exp(log_pdot - np.log(np.sum(np.exp(log_pdot))))
+        return self.F.T @ p - self.K
+
+    def hess(self, x: np.ndarray) -> np.ndarray:
+        log_pdot = self.F @ x
+        p = np.exp(log_pdot - np.log(np.sum(np.exp(log_pdot))))
+        return self.F.T @ (np.diag(p) @ (self.F - self.F.T @ p))
+
+    def f_star(self) -> float:
+        return float(np.log(np.sum(np.exp(self.F @ self.solution))) - self.K @ self.solution)
