@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import autograd.numpy as anp
 import numpy as np
 
-from gradopt import Analytic, Autograd, FiniteDifference, minimize
+from gradopt import Analytic, Autograd, FiniteDifference, Symbolic, minimize
 from gradopt.exceptions import InvalidInputError, MissingCapabilityError, ObjectiveError
 from tests.bad_input.inputs import (
     GOOD,
@@ -22,7 +23,7 @@ from tests.bad_input.inputs import (
     returns_none,
     returns_string,
 )
-from tests.bad_input.outcomes import Case, Fails, Outcome, Raises
+from tests.bad_input.outcomes import Case, Fails, Outcome, Raises, Returns, Warns
 
 __all__ = ["CASES"]
 
@@ -32,6 +33,19 @@ METHODS = {"minimize (L-BFGS-B)": "L-BFGS-B", "minimize (gradient-descent)": "gr
 def _same_minimum(result: Any) -> Any:
     """A run from a point given another way (list, Series, 0-d): compare the minimum."""
     return np.round(np.asarray(result.x), 6)
+
+
+def _wall(x: Any) -> Any:
+    """(x - 1)**2 below 1.5, infinite above: a trial point beyond must shrink the step."""
+    return anp.where(x[0] < 1.5, (x[0] - 1.0) ** 2, np.inf)
+
+
+def _unbounded(method: str) -> Callable[[], Any]:
+    def run() -> Any:
+        with np.errstate(over="ignore"):  # sum(x) overflows on the way to -inf
+            return minimize(Autograd(lambda x: anp.sum(x)), GOOD, method=method)
+
+    return run
 
 
 def _objective_inputs() -> list[tuple[str, Callable[[], Any], Outcome]]:
@@ -63,6 +77,7 @@ def _option_inputs(method: str) -> list[tuple[str, Callable[[], Any], Outcome]]:
             Raises(InvalidInputError, ("provider must be a GradientProvider", "function")),
         ),
         ("``tol=-1``", run(tol=-1), Raises(InvalidInputError, ("tol must be", "-1"))),
+        ("``tol=True``", run(tol=True), Raises(InvalidInputError, ("tol must be", "True"))),
         ("``tol='1e-6'``", run(tol="1e-6"), Raises(InvalidInputError, ("tol must be", "'1e-6'"))),
         ("``callback=3``", run(callback=3), Raises(InvalidInputError, ("callback must be",))),
         (
@@ -71,8 +86,25 @@ def _option_inputs(method: str) -> list[tuple[str, Callable[[], Any], Outcome]]:
             Raises(InvalidInputError, ("nosuch",)),
         ),
     ]
+    rows += [
+        (
+            "``f`` is infinite beyond 1.5, from -5",
+            lambda: minimize(Autograd(_wall), [-5.0], method=method),
+            Returns("reaches the minimum 1", lambda r: r.success and abs(r.x[0] - 1) < 1e-6),
+        ),
+    ]
     if method == "gradient-descent":
         rows += [
+            (
+                "``nesterov='yes'``",
+                run(options={"momentum": 0.5, "nesterov": "yes"}),
+                Raises(InvalidInputError, ("'nesterov'='yes'", "must be True or False")),
+            ),
+            (
+                "``f`` unbounded below (``sum(x)``)",
+                _unbounded(method),
+                Fails("NON_FINITE", ("-inf at a trial point",)),
+            ),
             (
                 "``learning_rate=-1``",
                 run(options={"learning_rate": -1}),
@@ -91,6 +123,46 @@ def _option_inputs(method: str) -> list[tuple[str, Callable[[], Any], Outcome]]:
         ]
     else:
         rows += [
+            (
+                "``bounds=5``",
+                run(bounds=5),
+                Raises(InvalidInputError, ("bounds must be a sequence of (lo, hi) pairs", "int")),
+            ),
+            (
+                "a NaN bound",
+                run(bounds=[(0, np.nan), (0, 3)]),
+                Raises(InvalidInputError, ("bounds[0] = (0, nan) must satisfy lo <= hi",)),
+            ),
+            (
+                "an upper bound below the lower",
+                run(bounds=[(1, 0), (0, 3)]),
+                Raises(InvalidInputError, ("the upper bound is below the lower bound",)),
+            ),
+            (
+                "``options={'maxiter': '10'}``",
+                run(options={"maxiter": "10"}),
+                Raises(InvalidInputError, ("option 'maxiter'='10'", "must be a number")),
+            ),
+            (
+                "``options={'gtol': -1}``",
+                run(options={"gtol": -1}),
+                Raises(InvalidInputError, ("option 'gtol'=-1",)),
+            ),
+            (
+                "``f`` unbounded below (``sum(x)``)",
+                _unbounded(method),
+                Fails("MAX_ITER", ("limit was reached",)),
+            ),
+            (
+                "``method='Newton-CG'`` on finite differences",
+                lambda: minimize(FiniteDifference(bowl), GOOD, method="Newton-CG"),
+                Warns(UserWarning, ("'Newton-CG' on a FiniteDifference provider",)),
+            ),
+            (
+                "a trial point outside ``log``'s domain (Symbolic)",
+                lambda: minimize(Symbolic("(log(x) - 1)**2", ["x"]), [0.5], method=method),
+                Returns("reaches e", lambda r: r.success and abs(r.x[0] - np.e) < 1e-4),
+            ),
             (
                 "``bounds`` of the wrong length",
                 run(bounds=[(0, 1)]),

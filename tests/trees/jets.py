@@ -1,19 +1,21 @@
 """The truth about a tree at a point, and how far a float64 evaluation can stray from it.
 
-:func:`analyse` walks the tree once, carrying for every node
+:func:`analyse` walks the tree once along m directions, each from its own base point (by
+default: along each coordinate axis, from the tree's point), carrying for every node
 
-* its Taylor coefficients of orders 0..4 along each coordinate axis, computed in
-  ``numpy.longdouble`` (64-bit significand on x86-64, 11 bits more than float64): the
-  true gradient and the axial derivatives ``f''_jj, f'''_jjj, f''''_jjjj`` that bound
-  the truncation error of a finite difference;
+* its Taylor coefficients up to a given order, computed in ``numpy.longdouble`` (64-bit
+  significand on x86-64, 11 bits more than float64): the true gradient (order 1), and
+  second derivatives along ``v ± e_j`` from which the true Hessian-vector product follows
+  (order 2);
 * a first-order bound on the rounding error of its value computed in float64
   (running error analysis, Wilkinson's model): each ``+ - *`` is exact up to a relative
   ``u = 2**-53``, each of exp, sin, cos, tanh, log, ``**`` up to a relative
   ``ELEMENTARY`` (4 units in the last place), a sum of ``n`` terms up to
-  ``gamma_n = n u / (1 - n u)`` of the sum of their absolute values;
-* the absolute gradient ``|g|`` (the chain rule with the absolute value of every local
-  partial derivative: the sum over all paths from x to the node of ``|product of
-  partials|``) and a first-order bound on the rounding error of the gradient computed
+  ``gamma_n = n u / (1 - n u)`` of the sum of their absolute values, and any operation
+  whose result underflows up to an absolute ``ETA``;
+* the absolute directional derivative (the chain rule with the absolute value of every
+  local partial derivative: the sum over all paths from x to the node of ``|product of
+  partials|``) and a first-order bound on the rounding error of the derivative computed
   by differentiating the evaluation (forward or reverse mode, or a formula for the
   derivative): each local partial is computed from values that carry their own rounding
   error (``|f''(a)| e_a``) plus its own rounding, and the products and sums that combine
@@ -21,8 +23,8 @@
   roundings of the tree (:attr:`Analysis.rounding_count`).
 
 Where ``numpy.longdouble`` is float64 itself (some platforms), the truth carries the same
-rounding error as what it checks; :attr:`Analysis.truth_error` says how large, and the
-tests add it to their tolerances.
+rounding error as what it checks; :attr:`Analysis.truth_error` says how large, and
+:meth:`Analysis.exact_tolerance` adds it (the property tests skip such platforms).
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ import numpy as np
 
 from tests.trees.nodes import Binary, Const, MatVec, Node, Root, Tree, Unary, Var
 
-__all__ = ["ELEMENTARY", "Analysis", "U", "analyse"]
+__all__ = ["ELEMENTARY", "ETA", "Analysis", "U", "analyse"]
 
 U = 2.0**-53  #: unit roundoff of float64
 ELEMENTARY = 8 * U  #: relative error of exp, sin, cos, tanh, log, ** (4 ulps)
