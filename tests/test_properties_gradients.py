@@ -42,6 +42,9 @@ pytestmark = pytest.mark.skipif(
 )
 
 
+EPS = float(np.finfo(np.float64).eps)
+
+
 class Recorder:
     """Wraps f: counts its calls and keeps the points (for the steps actually taken)."""
 
@@ -90,12 +93,28 @@ def test_autograd_is_exact_to_rounding(tree: Tree) -> None:
         within(g, truth, truth.exact_tolerance())
 
 
+#: The default steps FiniteDifference documents, relative to max(1, |x_j|).
+DOCUMENTED_STEP = {"complex": 1e-20, "central": EPS ** (1 / 3), "forward": EPS**0.5}
+
+
+def documented_steps(p: FiniteDifference, x: Any) -> Any:
+    """The provider's steps at `x`, checked to be the documented ones: the step of the
+    method's theory, rounded down to a whole number of units in the last place of the
+    points, so that they are exact in float64; the complex step as it is."""
+    h = p.steps(x)
+    nominal = DOCUMENTED_STEP[p.method] * np.maximum(1.0, np.abs(x))
+    unit = 0.0 if p.method == "complex" else np.spacing(np.abs(x) + 2 * nominal)
+    assert np.all(h <= nominal) and np.all(h >= nominal - unit), (h, nominal)
+    return h
+
+
 @given(trees())
 def test_complex_step_within_truncation_and_rounding(tree: Tree) -> None:
     truth = truth_of(tree)
     f = realise(tree.root, np)
     p = FiniteDifference(f, method="complex")
-    within(p.grad(tree.x), truth, complex_step_tolerance(tree, f, p.steps(tree.x), truth))
+    h = documented_steps(p, tree.x)
+    within(p.grad(tree.x), truth, complex_step_tolerance(tree, f, h, truth))
 
 
 @pytest.mark.parametrize("method", ["central", "forward"])
@@ -105,7 +124,8 @@ def test_differences_within_truncation_and_rounding(method: str, tree: Tree) -> 
     f = realise(tree.root, np)
     p = FiniteDifference(f, method=method)  # type: ignore[arg-type]
     s = p.scheme
-    tol = difference_tolerance(tree, f, p.steps(tree.x), s.offsets, s.weights, s.uses_f0, truth)
+    h = documented_steps(p, tree.x)
+    tol = difference_tolerance(tree, f, h, s.offsets, s.weights, s.uses_f0, truth)
     within(p.grad(tree.x), truth, tol)
 
 
@@ -130,7 +150,6 @@ def test_richardson_error_estimate_covers_its_error(tree: Tree) -> None:
 
 
 # ------------------------------------------------------------------ Hessian-vector products
-EPS = float(np.finfo(np.float64).eps)
 
 
 @st.composite

@@ -16,13 +16,11 @@ from gradopt.exceptions import (
 )
 from tests.bad_input.inputs import (
     GOOD,
-    Boom,
     bowl,
+    bowl_grad,
+    careless,
     point_inputs,
-    raises,
-    returns_array,
     returns_complex,
-    returns_nan,
     returns_none,
     returns_string,
 )
@@ -31,12 +29,8 @@ from tests.bad_input.outcomes import Case, Outcome, Raises, Returns
 __all__ = ["CASES"]
 
 
-def _bowl_grad(x: Any) -> Any:
-    return 2.0 * (np.asarray(x) - 1.0)
-
-
 PROVIDERS: dict[str, Callable[[Callable[..., Any]], Any]] = {
-    "Analytic": lambda f: Analytic(f, _bowl_grad),
+    "Analytic": lambda f: Analytic(f, bowl_grad),
     "FiniteDifference (central)": FiniteDifference,
     "FiniteDifference (complex)": lambda f: FiniteDifference(f, method="complex"),
     "FiniteDifference (richardson)": lambda f: FiniteDifference(f, method="richardson"),
@@ -54,26 +48,13 @@ def _nan_value_and_grad(result: Any) -> bool:
     return bool(np.isnan(value) and np.all(np.isnan(grad)))
 
 
-def _objective_inputs(entry: str) -> list[tuple[str, Callable[..., Any], Outcome]]:
-    """What each provider does with an f that misbehaves at every call."""
-    returned = {
-        "None": ("``f`` returns None", returns_none, ("must return", "None")),
-        "array": ("``f`` returns an array of shape (2,)", returns_array, ("shape (2,)",)),
-        "str": ("``f`` returns the string ``'5.0'``", returns_string, ("must return", "str")),
-        "complex": ("``f`` returns ``1+2j``", returns_complex, ("must return", "complex")),
-    }
-    rows: list[tuple[str, Callable[..., Any], Outcome]] = [
-        ("``f`` raises ``ValueError``", raises, Raises(Boom, ("boom",)))
-    ]
-    rows += [(label, f, Raises(ObjectiveError, says)) for label, f, says in returned.values()]
+def _nan(entry: str) -> Outcome:
+    """What each provider does with an f that returns NaN."""
     if entry.startswith("FiniteDifference"):
-        nan: Outcome = Raises(NonFiniteEvaluationError, ("returned", "nan", "coordinate 0"))
-    elif entry == "Analytic":  # f gives the value only; the gradient is the user's
-        nan = Returns("the value is NaN, as f says", lambda r: bool(np.isnan(r[0])))
-    else:
-        nan = Returns("value and gradient are NaN, as f says", _nan_value_and_grad)
-    rows.append(("``f`` returns NaN", returns_nan, nan))
-    return rows
+        return Raises(NonFiniteEvaluationError, ("returned", "nan", "coordinate 0"))
+    if entry == "Analytic":  # f gives the value only; the gradient is the user's
+        return Returns("the value is NaN, as f says", lambda r: bool(np.isnan(r[0])))
+    return Returns("value and gradient are NaN, as f says", _nan_value_and_grad)
 
 
 def _provider_cases() -> list[Case]:
@@ -82,7 +63,7 @@ def _provider_cases() -> list[Case]:
         p = make(bowl)
         for label, thunk, outcome in point_inputs("x", p.value_and_grad):
             cases.append(Case(entry, f"``x``: {label}", thunk, outcome))
-        for label, f, outcome in _objective_inputs(entry):
+        for label, f, outcome in careless("f", _nan(entry)):
             if entry == "Autograd" and f in _AWAITING:
                 continue
             cases.append(
@@ -126,7 +107,7 @@ def _analytic_gradient_cases() -> list[Case]:
         Case(
             entry,
             "``hessp`` asked for, none given",
-            lambda: Analytic(bowl, _bowl_grad).hessp(GOOD, GOOD),
+            lambda: Analytic(bowl, bowl_grad).hessp(GOOD, GOOD),
             Raises(MissingCapabilityError, ("no Hessian-vector product", "pass hessp=")),
         ),
     ]

@@ -14,21 +14,14 @@ from tests.bad_input.inputs import (
     GOOD,
     Boom,
     bowl,
+    bowl_grad,
+    careless,
     point_inputs,
     raises,
-    returns_array,
-    returns_complex,
-    returns_nan,
-    returns_none,
-    returns_string,
 )
 from tests.bad_input.outcomes import Case, Outcome, Raises, Returns
 
 __all__ = ["CASES"]
-
-
-def _bowl_grad(x: Any) -> Any:
-    return 2.0 * (np.asarray(x) - 1.0)
 
 
 def _check_gradient_cases() -> list[Case]:
@@ -40,23 +33,12 @@ def _check_gradient_cases() -> list[Case]:
     cases = [
         Case(entry, f"``x``: {label}", thunk, outcome)
         for label, thunk, outcome in point_inputs(
-            "x", lambda x: ok(check_gradient(bowl, _bowl_grad, x))
+            "x", lambda x: ok(check_gradient(bowl, bowl_grad, x))
         )
     ]
-    funs: list[tuple[str, Callable[..., Any], Outcome]] = [
-        ("``fun`` raises ``ValueError``", raises, Raises(Boom, ("boom",))),
-        ("``fun`` returns None", returns_none, Raises(ObjectiveError, ("must return", "None"))),
-        ("``fun`` returns shape (2,)", returns_array, Raises(ObjectiveError, ("shape (2,)",))),
-        ("``fun`` returns ``'5.0'``", returns_string, Raises(ObjectiveError, ("str",))),
-        ("``fun`` returns ``1+2j``", returns_complex, Raises(ObjectiveError, ("complex",))),
-        (
-            "``fun`` returns NaN",
-            returns_nan,
-            Raises(NonFiniteEvaluationError, ("returned", "nan")),
-        ),
-    ]
+    funs = careless("fun", Raises(NonFiniteEvaluationError, ("returned", "nan")))
     cases += [
-        Case(entry, label, (lambda f=f: check_gradient(f, _bowl_grad, GOOD)), outcome)
+        Case(entry, label, (lambda f=f: check_gradient(f, bowl_grad, GOOD)), outcome)
         for label, f, outcome in funs
     ]
     mismatch = Returns("``ok=False``", lambda check: check.ok is False)
@@ -75,11 +57,11 @@ def _check_gradient_cases() -> list[Case]:
         ),
         (
             "``grad`` returns complex",
-            lambda x: _bowl_grad(x) + 1j,
+            lambda x: bowl_grad(x) + 1j,
             Raises(ObjectiveError, ("grad", "complex")),
         ),
         ("``grad`` returns NaN", lambda x: x * np.nan, mismatch),
-        ("``grad`` off by 1e-5 relative", lambda x: _bowl_grad(x) * (1 + 1e-5), mismatch),
+        ("``grad`` off by 1e-5 relative", lambda x: bowl_grad(x) * (1 + 1e-5), mismatch),
         ("``grad`` not callable", 3, Raises(InvalidInputError, ("grad must be callable",))),
     ]
     cases += [
@@ -99,7 +81,7 @@ def _check_gradient_cases() -> list[Case]:
         Case(
             entry,
             label,
-            (lambda kw=kw: check_gradient(bowl, _bowl_grad, GOOD, **kw)),
+            (lambda kw=kw: check_gradient(bowl, bowl_grad, GOOD, **kw)),
             Raises(InvalidInputError, says),
         )
         for label, kw, says in args
@@ -119,18 +101,7 @@ def _step_error_cases() -> list[Case]:
         if label in ("a list", "integers", "a pandas Series"):  # 1-D needs a direction
             outcome = not_scalar
         cases.append(Case(entry, f"``x0``: {label}", thunk, outcome))
-    funs: list[tuple[str, Callable[..., Any], Outcome]] = [
-        ("``fun`` raises ``ValueError``", raises, Raises(Boom, ("boom",))),
-        ("``fun`` returns None", returns_none, Raises(ObjectiveError, ("must return", "None"))),
-        ("``fun`` returns shape (2,)", returns_array, Raises(ObjectiveError, ("shape (2,)",))),
-        ("``fun`` returns ``'5.0'``", returns_string, Raises(ObjectiveError, ("str",))),
-        ("``fun`` returns ``1+2j``", returns_complex, Raises(ObjectiveError, ("complex",))),
-        (
-            "``fun`` returns NaN",
-            returns_nan,
-            Raises(NonFiniteEvaluationError, ("fun returned nan at x0",)),
-        ),
-    ]
+    funs = careless("fun", Raises(NonFiniteEvaluationError, ("fun returned nan at x0",)))
     cases += [
         Case(entry, label, (lambda f=f: step_error(f, 0.5, 1.0)), outcome)
         for label, f, outcome in funs

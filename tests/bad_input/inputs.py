@@ -15,7 +15,7 @@ import autograd.numpy as anp
 import numpy as np
 import pandas as pd
 
-from gradopt.exceptions import InvalidInputError
+from gradopt.exceptions import InvalidInputError, ObjectiveError
 from tests.bad_input.outcomes import Outcome, Raises, Returns
 
 __all__ = [
@@ -23,12 +23,10 @@ __all__ = [
     "Boom",
     "NanAfter",
     "bowl",
+    "bowl_grad",
+    "careless",
     "point_inputs",
-    "returns_array",
-    "returns_complex",
-    "returns_nan",
-    "returns_none",
-    "returns_string",
+    "raises",
     "same_as",
 ]
 
@@ -38,6 +36,11 @@ GOOD = np.array([0.5, 2.0])  #: a good point of dimension 2
 def bowl(x: Any) -> Any:
     """``sum((x - 1)**2)``: works with every provider, scalars and complex steps."""
     return anp.sum((x - 1.0) ** 2)
+
+
+def bowl_grad(x: Any) -> Any:
+    """The gradient of :func:`bowl`."""
+    return 2.0 * (np.asarray(x) - 1.0)
 
 
 class Boom(ValueError):
@@ -77,6 +80,24 @@ class NanAfter:
     def __call__(self, x: Any) -> Any:
         self.calls += 1
         return bowl(x) * (np.nan if self.calls > self.k else 1.0)
+
+
+def careless(name: str, nan: Outcome) -> list[tuple[str, Callable[..., Any], Outcome]]:
+    """``(input, f, outcome)`` for objectives passed as the argument `name` that misbehave
+    at every call; `nan` is what the entry point does with an f that returns NaN."""
+    f = f"``{name}``"
+    return [
+        (f"{f} raises ``ValueError``", raises, Raises(Boom, ("boom",))),
+        (f"{f} returns None", returns_none, Raises(ObjectiveError, ("must return", "None"))),
+        (f"{f} returns shape (2,)", returns_array, Raises(ObjectiveError, ("shape (2,)",))),
+        (f"{f} returns ``'5.0'``", returns_string, Raises(ObjectiveError, ("must return", "str"))),
+        (
+            f"{f} returns ``1+2j``",
+            returns_complex,
+            Raises(ObjectiveError, ("must return", "complex")),
+        ),
+        (f"{f} returns NaN", returns_nan, nan),
+    ]
 
 
 def same_as(reference: Callable[[], Any]) -> Callable[[Any], bool]:
