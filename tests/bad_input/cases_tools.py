@@ -12,7 +12,7 @@ from gradopt.analysis import step_error
 from gradopt.exceptions import InvalidInputError, NonFiniteEvaluationError, ObjectiveError
 from tests.bad_input.inputs import (
     GOOD,
-    Boom,
+    USERS_ERROR,
     bowl,
     bowl_grad,
     careless,
@@ -43,7 +43,7 @@ def _check_gradient_cases() -> list[Case]:
     ]
     mismatch = Returns("``ok=False``", lambda check: check.ok is False)
     grads: list[tuple[str, Callable[..., Any], Outcome]] = [
-        ("``grad`` raises ``ValueError``", raises, Raises(Boom, ("boom",))),
+        ("``grad`` raises ``ValueError``", raises, USERS_ERROR),
         ("``grad`` returns None", lambda x: None, Raises(ObjectiveError, ("grad", "None"))),
         (
             "``grad`` returns shape (3,)",

@@ -20,7 +20,7 @@ from tests.bad_input.outcomes import Outcome, Raises, Returns
 
 __all__ = [
     "GOOD",
-    "Boom",
+    "USERS_ERROR",
     "NanAfter",
     "bowl",
     "bowl_grad",
@@ -31,6 +31,8 @@ __all__ = [
 ]
 
 GOOD = np.array([0.5, 2.0])  #: a good point of dimension 2
+#: What :func:`raises` must lead to: its ValueError, of that very type, with its message.
+USERS_ERROR = Raises(ValueError, ("boom: the user's own error",), unchanged=True)
 
 
 def bowl(x: Any) -> Any:
@@ -43,12 +45,8 @@ def bowl_grad(x: Any) -> Any:
     return 2.0 * (np.asarray(x) - 1.0)
 
 
-class Boom(ValueError):
-    """The user's own exception."""
-
-
 def raises(x: Any) -> Any:
-    raise Boom("boom: the user's own error")
+    raise ValueError("boom: the user's own error")
 
 
 def returns_none(x: Any) -> Any:
@@ -87,7 +85,7 @@ def careless(name: str, nan: Outcome) -> list[tuple[str, Callable[..., Any], Out
     at every call; `nan` is what the entry point does with an f that returns NaN."""
     f = f"``{name}``"
     return [
-        (f"{f} raises ``ValueError``", raises, Raises(Boom, ("boom",))),
+        (f"{f} raises ``ValueError``", raises, USERS_ERROR),
         (f"{f} returns None", returns_none, Raises(ObjectiveError, ("must return", "None"))),
         (f"{f} returns shape (2,)", returns_array, Raises(ObjectiveError, ("shape (2,)",))),
         (f"{f} returns ``'5.0'``", returns_string, Raises(ObjectiveError, ("must return", "str"))),

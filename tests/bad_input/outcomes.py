@@ -51,8 +51,11 @@ def _fragments(says: tuple[str, ...]) -> str:
 class Raises:
     error: type[BaseException]
     says: tuple[str, ...]
+    unchanged: bool = False  # the user's own exception: exactly this type
 
     def describe(self) -> str:
+        if self.unchanged:
+            return f"raises the user's ``{self.error.__name__}``, unchanged"
         return f"raises ``{self.error.__name__}``: … {_fragments(self.says)} …"
 
 
@@ -120,9 +123,9 @@ def check(case: Case) -> None:
     if isinstance(outcome, Raises):
         with pytest.raises(BaseException) as info:
             case.call()
-        assert isinstance(info.value, outcome.error), (
-            f"expected {outcome.error.__name__}, got {type(info.value).__name__}: {info.value}"
-        )
+        kind = type(info.value)
+        right = kind is outcome.error if outcome.unchanged else issubclass(kind, outcome.error)
+        assert right, f"expected {outcome.error.__name__}, got {kind.__name__}: {info.value}"
         _contains(str(info.value), outcome.says)
     elif isinstance(outcome, Fails):
         result = case.call()
