@@ -16,10 +16,12 @@ from gradopt.exceptions import (
 )
 from tests.bad_input.inputs import (
     GOOD,
+    USERS_ERROR,
     bowl,
     bowl_grad,
     careless,
     point_inputs,
+    raises,
     returns_complex,
     returns_none,
     returns_string,
@@ -165,4 +167,61 @@ def _symbolic_cases() -> list[Case]:
     return cases
 
 
-CASES = _provider_cases() + _analytic_gradient_cases() + _autograd_cases() + _symbolic_cases()
+def batch_bowl(points: Any) -> Any:
+    """:func:`bowl` of each point of a batch, shape ``(k, *x.shape)``, at once."""
+    points = np.asarray(points)
+    return ((points - 1.0) ** 2).reshape(points.shape[0], -1).sum(axis=1)
+
+
+def _vectorized_cases() -> list[Case]:
+    entry = "FiniteDifference (vectorized)"
+    p = FiniteDifference(batch_bowl, vectorized=True)
+    cases = [
+        Case(entry, f"``x``: {label}", thunk, outcome)
+        for label, thunk, outcome in point_inputs("x", p.value_and_grad)
+    ]
+    batch = "must return 4 values for a batch of 4 points"
+    batched: list[tuple[str, Callable[..., Any], Outcome]] = [
+        ("``f`` raises ``ValueError``", raises, USERS_ERROR),
+        ("``f`` returns None", lambda X: None, Raises(ObjectiveError, (batch, "None"))),
+        ("``f`` returns one number", lambda X: 1.0, Raises(ObjectiveError, (batch, "float"))),
+        (
+            "``f`` returns shape (4, 2)",
+            lambda X: np.ones((len(X), 2)),
+            Raises(ObjectiveError, (batch, "shape (4, 2)")),
+        ),
+        (
+            "``f`` returns strings",
+            lambda X: np.full(len(X), "5.0"),
+            Raises(ObjectiveError, ("must return", "str")),
+        ),
+        (
+            "``f`` returns complex numbers",
+            lambda X: batch_bowl(X) + 1j,
+            Raises(ObjectiveError, ("must return", "complex")),
+        ),
+        (
+            "``f`` returns NaN",
+            lambda X: batch_bowl(X) * np.nan,
+            Raises(NonFiniteEvaluationError, ("returned", "nan")),
+        ),
+    ]
+    cases += [
+        Case(
+            entry,
+            label,
+            (lambda f=f: FiniteDifference(f, vectorized=True).value_and_grad(GOOD)),
+            outcome,
+        )
+        for label, f, outcome in batched
+    ]
+    return cases
+
+
+CASES = [
+    *_provider_cases(),
+    *_vectorized_cases(),
+    *_analytic_gradient_cases(),
+    *_autograd_cases(),
+    *_symbolic_cases(),
+]
