@@ -217,7 +217,6 @@ class FiniteDifference(BaseProvider):
         }
         self.options = parse_options(FiniteDifferenceOptions, given, "FiniteDifference")
         self.scheme: Scheme = METHODS[self.options.method]
-        self._err: FloatArray | None = None
         self._box = self.options.bounds
         self._evaluator = self.options.make_evaluator()
 
@@ -238,24 +237,26 @@ class FiniteDifference(BaseProvider):
         h: FloatArray = np.broadcast_to(np.asarray(step, dtype=np.float64), x.shape).copy()
         return h
 
-    def _compute_grad(self, x: FloatArray, f0: float | None) -> tuple[float | None, FloatArray]:
+    def _compute_grad(self, x: FloatArray, f0: float | None) -> tuple[Any, ...]:
+        point, x = x, x.reshape(-1)  # the caller's shape (for f), and 1-D (for the steps)
         h = self.steps(x)
         scheme: Any = self.scheme
         if self._box is not None:
             scheme, h = self._box.fit(scheme, x, h)
+        computed = None  # f(x), when this gradient computes it (then counted by the base)
         if scheme.uses_f0:
             if f0 is None:
-                f0 = self._compute_value(x)
+                f0 = computed = self._compute_value(point)
             if not math.isfinite(f0):  # also when value(x) came first and is cached
                 raise NonFiniteEvaluationError(
                     f"{self!r}: f(x) = {f0} at x = {x}; a one-sided difference needs it finite."
                 )
-        values = self._evaluate_points(x, h, scheme)
+        values = self._evaluate_points(x, h, scheme, point.shape)
         combine_with_error = getattr(scheme, "combine_with_error", None)
         if combine_with_error is None:
-            return f0, scheme.combine(values, f0, h)
-        grad, self._err = combine_with_error(values, f0, h, x=x)  # cached with the gradient
-        return f0, grad
+            return computed, scheme.combine(values, f0, h)
+        grad, err = combine_with_error(values, f0, h, x=x)
+        return computed, grad, err  # the error estimate is cached with the gradient
 
     def grad_and_error(self, x: ArrayLike) -> tuple[FloatArray, FloatArray]:
         """Return the gradient and an estimate of its absolute error per component.
@@ -269,25 +270,29 @@ class FiniteDifference(BaseProvider):
             raise MissingCapabilityError(
                 f"method={self.method!r} has no error estimate; use method='richardson'."
             )
-        grad = self.grad(x)
-        assert self._err is not None
-        return grad, self._err.reshape(self._shape).copy()
+        grad, err = self._grad_and_extra(x)
+        return grad, np.reshape(err, grad.shape).copy()
 
     def _compute_value(self, x: FloatArray) -> float:
         if self._box is not None:
-            self._box.arrays(x)  # x must lie in the box
+            self._box.arrays(x.reshape(-1))  # x must lie in the box
         if not self.options.vectorized:
             return self._call(x)  # always in this process, also with an executor
-        self.nfev += 1
-        return self._evaluator.value(self.fun, self._user_shaped(x))
+        return self._evaluator.value(self.fun, x.copy())
 
     def _evaluate_points(
-        self, x: FloatArray, h: FloatArray, scheme: Any = None
+        self,
+        x: FloatArray,
+        h: FloatArray,
+        scheme: Any = None,
+        shape: tuple[int, ...] | None = None,
     ) -> np.ndarray[Any, Any]:
         """Values of the user's function at every point of `scheme` (default: the method's).
 
-        The evaluator (serial, vectorized or on an executor) returns them in the scheme's
-        order, counted, checked to be finite, and complex for the complex step.
+        `x` is 1-D; each point is handed to f in `shape` (default: ``x.shape``; ``()``
+        for a scalar x). The evaluator (serial, vectorized or on an executor) returns the
+        values in the scheme's order, counted, checked to be finite, and complex for the
+        complex step.
         """
         if scheme is None:
             scheme = self.scheme
@@ -295,7 +300,8 @@ class FiniteDifference(BaseProvider):
         else:  # ``imaginary`` is optional in a duck-typed scheme
             imaginary = bool(getattr(scheme, "imaginary", False))
         # _make is the cheapest way to build a named tuple (this runs once per gradient).
-        ev = Evaluation._make((self.fun, scheme, x, h, self._shape, imaginary))
+        shape = x.shape if shape is None else shape
+        ev = Evaluation._make((self.fun, scheme, x, h, shape, imaginary))
         return self._evaluator.evaluate(ev, self._count)
 
     # ------------------------------------------------------------ worker lifetime

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from gradopt._typing import ArrayLike, FloatArray, as_point_and_vector, as_scalar_value
+from gradopt._typing import ArrayLike, FloatArray, as_scalar_value
 from gradopt.exceptions import BackendUnavailableError, InvalidInputError
 from gradopt.gradients._base import BaseProvider
 
@@ -127,9 +127,6 @@ class Symbolic(BaseProvider):
 variables: a. List them in variables or substitute values (expr.subs(...)).
     """
 
-    #: Always True: the Hessian is derived symbolically.
-    has_hessp = True
-
     def __init__(self, expr: Any, variables: Sequence[Any] | str | Any) -> None:
         sp = _sympy()
         symbols = _symbols(sp, variables)
@@ -172,20 +169,17 @@ variables: a. List them in variables or substitute values (expr.subs(...)).
             )
         return point
 
-    def _compute_grad(self, x: FloatArray, f0: float | None) -> tuple[float | None, FloatArray]:
+    def _compute_grad(self, x: FloatArray, f0: float | None) -> tuple[Any, ...]:
         # Value and gradient share their subexpressions: one evaluation of the formula.
-        self._count(1)
         value, *grad = self._compiled.value_and_grad(self._coordinates(x))
         return as_scalar_value(value, "the expression"), _vector(grad, x.size)
 
-    def hessp(self, x: ArrayLike, v: ArrayLike) -> FloatArray:
-        """Hessian at `x` times `v`, shaped like `x` (the Hessian is compiled on first use)."""
-        point, vec, shape = as_point_and_vector(x, v)
-        rows = self._compiled.hessian()(self._coordinates(point))
-        hess = np.array([_vector(row, point.size) for row in rows])
-        self.nhev += 1
-        hv: FloatArray = hess @ vec
-        return hv.reshape(shape)
+    def _compute_hessp(self, x: FloatArray, v: FloatArray) -> FloatArray:
+        """Hessian at `x` times `v` (the Hessian is compiled on first use)."""
+        rows = self._compiled.hessian()(self._coordinates(x))
+        hess = np.array([_vector(row, x.size) for row in rows])
+        hv: FloatArray = hess @ v.reshape(-1)
+        return hv.reshape(x.shape)
 
 
 class _Compiled:
