@@ -25,7 +25,9 @@ __all__ = [
     "as_point_and_vector",
     "as_scalar_value",
     "check_finite",
+    "describe_value",
     "format_point",
+    "refusal_message",
 ]
 
 FloatArray: TypeAlias = NDArray[np.float64]
@@ -161,29 +163,57 @@ it returned None at x = [1.0, 2.0]. Is a return statement missing?
 
 def _refusal(value: Any, what: str, x: Any) -> str:
     """Why `value` is not a usable value of f, and what to do about it."""
+    got, hint = describe_value(value)
+    return refusal_message(got, hint, what, x)
+
+
+def refusal_message(got: str, hint: str, what: str, x: Any) -> str:
+    """The message of :func:`as_scalar_value` for a returned value described as `got`."""
     at = "" if x is None else f" at x = {format_point(x)}"
-    hint = ""
-    if value is None:
-        got, hint = "None", " Is a return statement missing?"
-    elif isinstance(value, bool | np.bool_):
-        got, hint = f"a bool ({value})", " Return a number (float(...) if you mean 0 or 1)."
-    elif isinstance(value, str | bytes):
-        got = f"a {type(value).__name__} ({value[:40]!r})"
-        hint = " Convert the text with float(...) inside f if it holds a number."
-    elif isinstance(value, complex | np.complexfloating):
-        got = f"a complex number ({value})"
-        hint = " Take the real part or the modulus inside f, if that is what you mean."
-    elif isinstance(value, list | tuple | dict | set):
-        n = len(value)
-        got = f"a {type(value).__name__} of {n} item{'' if n == 1 else 's'}"
-        hint = " Return one number (e.g. the sum, or the item you mean)."
-    elif isinstance(value, np.ndarray) or hasattr(value, "__array__"):
-        arr = np.asarray(value)
-        if arr.size != 1:
-            got = f"an array of shape {arr.shape}"
-            hint = " Return one number (e.g. the sum of squares, not the residuals)."
-        else:
-            got = f"an array of dtype {arr.dtype}"
-    else:
-        got = f"an object of type {type(value).__module__}.{type(value).__qualname__}"
     return f"{what} must return a scalar (a real number); it returned {got}{at}.{hint}"
+
+
+def describe_value(value: Any) -> tuple[str, str]:
+    """What `value` is, for a message, and a hint what to return instead.
+
+    Works on traced arrays too (anything with ``shape`` and ``dtype``), without
+    converting them.
+    """
+    if value is None:
+        return "None", " Is a return statement missing?"
+    if isinstance(value, bool | np.bool_):
+        return f"a bool ({value})", " Return a number (float(...) if you mean 0 or 1)."
+    if isinstance(value, str | bytes):
+        return (
+            f"a {type(value).__name__} ({value[:40]!r})",
+            " Convert the text with float(...) inside f if it holds a number.",
+        )
+    if isinstance(value, complex | np.complexfloating):
+        return (
+            f"a complex number ({value})",
+            " Take the real part or the modulus inside f, if that is what you mean.",
+        )
+    if isinstance(value, list | tuple | dict | set):
+        n = len(value)
+        return (
+            f"a {type(value).__name__} of {n} item{'' if n == 1 else 's'}",
+            " Return one number (e.g. the sum, or the item you mean).",
+        )
+    shape, dtype = getattr(value, "shape", None), getattr(value, "dtype", None)
+    if shape is None or dtype is None:
+        if hasattr(value, "__array__"):
+            arr = np.asarray(value)
+            shape, dtype = arr.shape, arr.dtype
+        else:
+            return f"an object of type {type(value).__module__}.{type(value).__qualname__}", ""
+    if int(np.prod(shape)) != 1:
+        return (
+            f"an array of shape {tuple(shape)}",
+            " Return one number (e.g. the sum of squares, not the residuals).",
+        )
+    if np.dtype(dtype).kind == "c":
+        return (
+            f"an array of dtype {np.dtype(dtype)}",
+            " Take the real part or the modulus inside f, if that is what you mean.",
+        )
+    return f"an array of dtype {np.dtype(dtype)}", ""

@@ -25,10 +25,11 @@ _ADVICE = (
     "no out[...] += ...); build arrays with np.stack, np.concatenate or np.where instead."
 )
 
-# autograd keeps its tracing state (a counter of nested traces) in module globals: two
-# threads tracing at once can give an inner and an outer trace the same id, and then
-# nested derivatives (hessp) are silently wrong. Traces are serialized (they hold the
-# GIL anyway, being pure Python).
+# autograd numbers nested traces with one global counter, raised and lowered without a
+# lock: a thread whose trace ends between another's outer and inner trace (hessp) can
+# give those two the same number, which nested differentiation relies on to tell them
+# apart. Not observed in 800 concurrent products, but cheap to rule out: traces are
+# serialized (0.2 µs against 100+ µs per trace, which holds the GIL anyway).
 _TRACE_LOCK = threading.RLock()
 
 
