@@ -201,6 +201,32 @@ def test_hessp_matches_central_difference_of_grad(name: str, prob: Problem) -> N
         assert np.linalg.norm(hv - truth) <= 1e-12 * max(1.0, float(np.linalg.norm(truth)))
 
 
+WITH_JVP = [
+    pytest.param(name, prob, id=f"{name}-{prob.name}")
+    for name in PROVIDER_NAMES
+    for prob in PROBLEMS
+    if getattr(FACTORIES[name](prob), "has_jvp", False)
+]
+
+
+def test_some_providers_have_jvp() -> None:
+    assert {param.values[0] for param in WITH_JVP} >= {"autograd"}
+
+
+@pytest.mark.parametrize(("name", "prob"), WITH_JVP)
+def test_jvp_is_the_directional_derivative(name: str, prob: Problem) -> None:
+    """Forward mode: (f(x), grad f(x) @ v) in one traced call, counted as one call of f."""
+    p = FACTORIES[name](prob)
+    v = np.sin(np.arange(np.size(prob.x)) + 0.5).reshape(np.shape(prob.x))
+    value, slope = p.jvp(prob.x, v)  # type: ignore[attr-defined]
+    truth = float(np.sum(np.asarray(prob.grad(prob.x)) * v))
+    assert value == pytest.approx(float(prob.fun(prob.x)), rel=VALUE_RTOL.get(name, 1e-15))
+    assert slope == pytest.approx(truth, rel=1e-13, abs=1e-13)
+    assert type(value) is float and type(slope) is float
+    assert (p.nfev, p.ngev, p.nhev) == (1, 0, 0)
+    assert p.jvp(prob.x, v) == (value, slope) and p.nfev == 1  # type: ignore[attr-defined]
+
+
 def test_signed_zero_is_a_different_point(name: str) -> None:
     """The cache compares points bitwise: f may tell -0.0 from 0.0 (here: copysign)."""
     prob = Problem("copysign", _copysign, np.zeros_like, 0.0)
