@@ -126,7 +126,7 @@ class BaseProvider(ABC):
     the point as a read-only float64 array in the caller's shape (1-D, or 0-d for a
     scalar ``x``): copy it (``x.copy()``) before handing it to code that may write into
     it, as the user's function may. A value of f that a hook returns counts as one call
-    of the user's function; a hook counts any other calls it makes with :meth:`_count`.
+    of the user's function; a hook counts any other calls it makes with ``_count``.
 
     Parameters
     ----------
@@ -256,9 +256,9 @@ class BaseProvider(ABC):
 
         `f0` is ``fun(x)`` when already known. Return the value only when this call
         computed it: it is then cached and counted as one call of f. Count any other
-        calls of f (the points of a finite difference) with :meth:`_count`. A third
+        calls of f (the points of a finite difference) with ``_count``. A third
         item, if returned, is cached with the gradient (read it back with
-        :meth:`_grad_and_extra`).
+        ``_grad_and_extra``).
         """
 
     def _compute_value(self, x: FloatArray) -> Any:
@@ -276,7 +276,7 @@ class BaseProvider(ABC):
     def _call(self, x: FloatArray) -> float:
         """Call the user's function once at `x` (on a fresh copy) and check its value.
 
-        Not counted: return the value from a hook, or count with :meth:`_count`.
+        Not counted: return the value from a hook, or count with ``_count``.
         """
         return as_scalar_value(self.fun(x.copy()), "the function", x)
 

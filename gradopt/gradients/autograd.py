@@ -108,9 +108,10 @@ class Autograd(BaseProvider):
     The function is called once per gradient, with traced values: Python loops, ``if``
     branches and matrix products all work, as long as `fun` uses ``autograd.numpy`` and
     does not assign into arrays. A function written with plain NumPy functions such as
-    ``np.dot`` or ``np.asarray`` (``scipy.optimize.rosen`` is one) is still differentiated
-    right, but element by element, 100 times slower: an :class:`ObjectArrayWarning` says
-    so. Hessian-vector products are reverse over reverse, ``jvp`` is forward mode.
+    ``np.dot`` or ``np.asarray`` (``scipy.optimize.rosen`` is one) is still
+    differentiated right, but element by element, 100 times slower: an
+    :class:`~gradopt.gradients.ObjectArrayWarning` says so. Hessian-vector products are
+    reverse over reverse, ``jvp`` is forward mode.
 
     Parameters
     ----------
