@@ -102,9 +102,11 @@ def as_point_and_vector(
 
 def format_point(x: Any) -> str:
     """A point for a message, each entry exact (shortest repr): ``[1.0, 2.5, ..., 7.0]``."""
-    arr = np.asarray(x, dtype=np.float64)
+    arr = np.asarray(x)
+    if arr.dtype.kind not in "fc":
+        arr = arr.astype(np.float64)
     if arr.ndim == 0:
-        return repr(float(arr))
+        return repr(arr.item())
     items = arr.reshape(-1).tolist()
     if len(items) > 8:
         items = [*items[:3], "...", *items[-3:]]

@@ -186,7 +186,7 @@ def batch_values(out: Any, k: int) -> np.ndarray[Any, Any]:
 def finish(raw: list[Any] | np.ndarray[Any, Any], ev: Evaluation) -> np.ndarray[Any, Any]:
     """Stack values, check the complex step kept its imaginary part and all are finite."""
     imaginary = ev.imaginary
-    values = as_values(raw, np.complex128 if imaginary else np.float64)
+    values = as_values(raw, np.complex128 if imaginary else np.float64, ev)
     if imaginary and not (
         np.iscomplexobj(raw) if isinstance(raw, np.ndarray) else any(map(np.iscomplexobj, raw))
     ):
@@ -210,19 +210,32 @@ def finish(raw: list[Any] | np.ndarray[Any, Any], ev: Evaluation) -> np.ndarray[
 
 
 def as_values(
-    raw: list[Any] | np.ndarray[Any, Any], dtype: type[np.generic]
+    raw: list[Any] | np.ndarray[Any, Any], dtype: type[np.generic], ev: Evaluation | None = None
 ) -> np.ndarray[Any, Any]:
-    """Stack the outputs of f into a 1-D array, checking each is a scalar."""
+    """Stack the outputs of f into a 1-D array, each checked as :func:`as_scalar_value`
+    checks one value: real numbers (complex ones too when `dtype` is complex); None,
+    strings, bools, lists and arrays of several numbers are refused, naming the point
+    (of `ev`) where f returned them. Values already stacked are checked at C speed."""
+    complex_ok = np.dtype(dtype).kind == "c"
     try:
-        values = np.asarray(raw, dtype=dtype)
-    except (TypeError, ValueError):
-        values = np.empty(0)
-    if values.shape != (len(raw),):
-        if values.size == len(raw):
-            return values.reshape(-1)
-        for item in raw:  # find the offending value for the error message
-            if np.iscomplexobj(item):
-                item = np.real(item)
-            as_scalar_value(item)
-        raise ObjectiveError("the function must return a scalar at every point.")
-    return values
+        stacked = raw if isinstance(raw, np.ndarray) else np.asarray(raw)
+    except (TypeError, ValueError):  # ragged: a list or an array among numbers
+        stacked = np.empty(0, dtype=object)
+    kind = stacked.dtype.kind
+    if stacked.shape == (len(raw),) and (kind in "iuf" or (complex_ok and kind == "c")):
+        return stacked.astype(dtype, copy=False)
+    values = [_one_value(item, complex_ok, ev, i) for i, item in enumerate(raw)]
+    return np.array(values, dtype=dtype)
+
+
+def _one_value(item: Any, complex_ok: bool, ev: Evaluation | None, index: int) -> Any:
+    """One output of f as a number, or an ObjectiveError naming it and the point."""
+    if complex_ok and (
+        isinstance(item, complex)
+        or (isinstance(item, np.ndarray | np.generic) and item.dtype.kind == "c")
+    ):
+        arr = np.asarray(item)
+        if arr.size == 1:
+            return complex(arr.reshape(()))
+    what = "the function" if ev is None else name_of(ev.fun)
+    return as_scalar_value(item, what, None if ev is None else ev.point(index))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from gradopt._typing import FloatArray, format_point
+from gradopt._typing import FloatArray, as_scalar_value, format_point
 from gradopt.exceptions import InvalidInputError, ObjectiveError
 from gradopt.gradients._base import BaseProvider
 
@@ -94,7 +94,8 @@ class Analytic(BaseProvider):
                 "value_and_grad must return a (value, gradient) pair; got "
                 f"{type(out).__name__} at x = {format_point(x)}."
             ) from None
-        return value, g
+        # the value is checked here: None would mean "not computed" to BaseProvider
+        return as_scalar_value(value, "value_and_grad", x), g
 
     def _compute_hessp(self, x: FloatArray, v: FloatArray) -> Any:
         assert self._hessp is not None  # else has_hessp is False and hessp() refuses

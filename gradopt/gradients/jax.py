@@ -76,13 +76,18 @@ class _Compiled(NamedTuple):
     jvp: Callable[..., Any]
 
 
-def _compile(fun: Callable[..., Any], jit: bool) -> _Compiled:
-    """The four derivative programs of `fun(x, *args)`, jit-compiled when `jit`."""
+def _compile(fun: Callable[..., Any] | weakref.ref[Any], jit: bool) -> _Compiled:
+    """The four derivative programs of `fun(x, *args)`, jit-compiled when `jit`.
+
+    `fun` may be a weak reference, followed only while tracing: then the programs do not
+    keep the function alive (they are cached in a dictionary keyed weakly by it).
+    """
     jax = _import_jax()
     jnp = jax.numpy
+    target: Callable[[], Any] = fun if isinstance(fun, weakref.ref) else (lambda: fun)
 
     def value(x: Any, *args: Any) -> Any:
-        return _scalar(jnp, fun(x, *args))
+        return _scalar(jnp, target()(x, *args))
 
     def value_and_grad(x: Any, *args: Any) -> Any:
         f, g = jax.value_and_grad(value)(x, *args)
@@ -109,7 +114,7 @@ def _programs(fun: Callable[..., Any], jit: bool) -> _Compiled:
     except TypeError:  # not weakly referenceable: compile for this provider only
         return _compile(fun, jit)
     if jit not in known:
-        known[jit] = _compile(fun, jit)
+        known[jit] = _compile(weakref.ref(fun), jit)
     return known[jit]
 
 

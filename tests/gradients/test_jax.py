@@ -211,3 +211,19 @@ def test_every_optimizer(method: str) -> None:
     assert abs(res.nit - ref.nit) <= max(2, ref.nit // 4)
     assert (res.nfev, res.njev, res.nhev) == (p.nfev, p.ngev, p.nhev)
     assert (res.nhev > 0) == (ref.nhev > 0)
+
+
+def test_shared_programs_do_not_keep_the_function_alive() -> None:
+    """Compiled programs are cached per function, weakly: they go when the function goes."""
+    import gc
+    import weakref
+
+    def make() -> Any:
+        return lambda x: jnp.sum(x**2)
+
+    f = make()
+    alive = weakref.ref(f)
+    Jax(f).value_and_grad(np.ones(3))
+    del f
+    gc.collect()
+    assert alive() is None
