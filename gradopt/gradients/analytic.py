@@ -94,8 +94,9 @@ class Analytic(BaseProvider):
                 "value_and_grad must return a (value, gradient) pair; got "
                 f"{type(out).__name__} at x = {format_point(x)}."
             ) from None
-        # the value is checked here: None would mean "not computed" to BaseProvider
-        return as_scalar_value(value, "value_and_grad", x), g
+        if value is None:  # to BaseProvider, None would mean "not computed"
+            as_scalar_value(value, "value_and_grad", x)  # raises, naming the point
+        return value, g
 
     def _compute_hessp(self, x: FloatArray, v: FloatArray) -> Any:
         assert self._hessp is not None  # else has_hessp is False and hessp() refuses
