@@ -1,263 +1,81 @@
 """The ``gradopt`` command: ``gradopt demo`` fits robust regression every way and compares.
 
-``gradopt demo`` builds the classic robust-regression problem (or reads a CSV file), fits
-gradopt's :class:`~gradopt.linear_model.HuberRegressor` with each gradient provider,
-scikit-learn's HuberRegressor and ordinary least squares, and prints one table.
+``gradopt demo`` builds the classic robust-regression problem (or reads a CSV file, see
+:mod:`gradopt._cli_csv`), fits gradopt's :class:`~gradopt.linear_model.HuberRegressor`
+with each gradient provider, scikit-learn's HuberRegressor and ordinary least squares
+(see :mod:`gradopt._cli_demo`), and prints one table, with notes on fits skipped (finite
+differences on wide data) or failed and on the warnings each fit gave. Every error is
+one line on stderr.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import math
+import os
 import sys
-import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from functools import partial
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import NoReturn
 
-import numpy as np
-
-from gradopt._typing import FloatArray
+from gradopt._cli_csv import DataError
+from gradopt._cli_demo import (
+    FD_MAX_FEATURES,
+    check_fittable,
+    csv_problem,
+    fit_all,
+    one_line,
+    render,
+    synthetic_problem,
+)
 
 __all__ = ["main"]
 
 
-class DemoInputError(Exception):
-    """A problem with the demo's input, reported as one line on stderr."""
-
-
-@dataclass
-class Problem:
-    """Data for the demo; `coef` and `intercept` are the truth when known."""
-
-    X: FloatArray
-    y: FloatArray
-    coef: FloatArray | None
-    intercept: float | None
-    description: str
-
-
-@dataclass
-class Row:
-    name: str
-    coef: FloatArray
-    intercept: float
-    scale: float | None
-    seconds: float
-    nit: int | None = None
-    nfev: int | None = None
-    ngev: int | None = None
-
-
-def synthetic_problem(
-    n_samples: int, n_features: int, outlier_fraction: float, seed: int
-) -> Problem:
-    """``y = X·w + 0.1·noise``, a fraction of targets shifted by ``100·N(0, 1)``."""
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n_samples, n_features))
-    coef = rng.normal(size=n_features)
-    y = X @ coef + 0.1 * rng.normal(size=n_samples)
-    n_out = round(outlier_fraction * n_samples)
-    shifted = rng.choice(n_samples, size=n_out, replace=False)
-    y[shifted] += 100.0 * rng.normal(size=n_out)
-    return Problem(
-        X,
-        y,
-        coef,
-        0.0,
-        f"synthetic: n = {n_samples}, d = {n_features}, {n_out} targets shifted by 100·N(0,1)",
-    )
-
-
-def csv_problem(path: Path, target: str) -> Problem:
-    """Read a CSV file with a header row; every column must be numeric."""
+def _integer(text: str) -> int:
     try:
-        with path.open(newline="") as handle:
-            rows = list(csv.reader(handle))
-    except OSError as exc:
-        raise DemoInputError(f"cannot read --data {str(path)!r}: {exc.strerror}") from exc
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise DemoInputError(f"--data {str(path)!r} is not a readable CSV file: {exc}") from exc
-    rows = [row for row in rows if any(cell.strip() for cell in row)]
-    if len(rows) < 2:
-        raise DemoInputError(f"--data {str(path)!r} needs a header row and at least one data row")
-    header = [name.strip() for name in rows[0]]
-    if target not in header:
-        raise DemoInputError(
-            f"--target {target!r} is not a column of {str(path)!r}; columns: {', '.join(header)}"
-        )
-    values = np.empty((len(rows) - 1, len(header)))
-    for i, row in enumerate(rows[1:], start=2):
-        if len(row) != len(header):
-            raise DemoInputError(f"{path}: line {i} has {len(row)} fields, expected {len(header)}")
-        for j, cell in enumerate(row):
-            try:
-                values[i - 2, j] = float(cell)
-            except ValueError:
-                raise DemoInputError(
-                    f"{path}: line {i}, column {header[j]!r}: {cell!r} is not a number"
-                ) from None
-    if not np.all(np.isfinite(values)):
-        raise DemoInputError(f"{path}: the data hold NaN or infinite values")
-    t = header.index(target)
-    X = np.delete(values, t, axis=1)
-    if X.shape[1] == 0:
-        raise DemoInputError(f"{path}: no feature columns besides the target {target!r}")
-    return Problem(X, values[:, t], None, None, f"{path}: n = {X.shape[0]}, d = {X.shape[1]}")
-
-
-def _timed(fit: Callable[[], Any]) -> tuple[Any, float]:
-    """The fitted model and the better wall time of two fits (the first one warms up)."""
-    best, model = np.inf, None
-    for _ in range(2):
-        start = time.perf_counter()
-        model = fit()
-        best = min(best, time.perf_counter() - start)
-    return model, best
-
-
-def fit_all(problem: Problem, epsilon: float, alpha: float) -> list[Row]:
-    """Fit every contender; rows in the order they are printed."""
-    from sklearn.linear_model import HuberRegressor as SklearnHuber
-    from sklearn.linear_model import LinearRegression
-
-    from gradopt.linear_model import HuberRegressor
-
-    rows = []
-    for gradient in ("analytic", "autograd", "finite-difference"):
-        estimator = HuberRegressor(epsilon=epsilon, alpha=alpha, gradient=gradient)
-        model, seconds = _timed(partial(estimator.fit, problem.X, problem.y))
-        res = model.optimize_result_
-        rows.append(
-            Row(
-                f"gradopt {gradient}",
-                model.coef_,
-                model.intercept_,
-                model.scale_,
-                seconds,
-                model.n_iter_,
-                res.nfev,
-                res.njev,
-            )
-        )
-    try:
-        sk, seconds = _timed(
-            lambda: SklearnHuber(epsilon=epsilon, alpha=alpha).fit(problem.X, problem.y)
-        )
-    except ValueError as exc:  # e.g. its L-BFGS-B line search failing (scikit-learn #27777)
-        print(f"gradopt demo: scikit-learn's HuberRegressor failed: {exc}", file=sys.stderr)
-    else:
-        rows.append(
-            Row("scikit-learn Huber", sk.coef_, sk.intercept_, sk.scale_, seconds, sk.n_iter_)
-        )
-    ols, seconds = _timed(lambda: LinearRegression().fit(problem.X, problem.y))
-    rows.append(Row("least squares (OLS)", ols.coef_, float(ols.intercept_), None, seconds))
-    return rows
-
-
-def _objective(problem: Problem, row: Row, epsilon: float, alpha: float) -> float:
-    """scikit-learn's Huber objective at the row's fit (sigma optimised when it has none)."""
-    from scipy.optimize import minimize_scalar
-
-    from gradopt.linear_model import huber_loss_and_gradient
-
-    def at(sigma: float) -> float:
-        params = np.concatenate([row.coef, [row.intercept, sigma]])
-        return huber_loss_and_gradient(params, problem.X, problem.y, epsilon, alpha)[0]
-
-    if row.scale is not None:
-        return at(row.scale)
-    best = minimize_scalar(lambda s: at(float(np.exp(s))), bracket=(-5.0, 5.0))
-    return float(best.fun)
-
-
-def render(problem: Problem, rows: list[Row], epsilon: float, alpha: float) -> str:
-    """The comparison table as text."""
-    reference = next((r for r in rows if r.name == "scikit-learn Huber"), None)
-    header = [
-        "method",
-        "coef error",
-        "objective",
-        "nit",
-        "nfev",
-        "ngev",
-        "time [ms]",
-        "vs sklearn",
-    ]
-    lines = []
-    for row in rows:
-        if problem.coef is not None:
-            error = f"{np.linalg.norm(row.coef - problem.coef) / np.linalg.norm(problem.coef):.2e}"
-        else:
-            error = "n/a"
-        if reference is None:
-            agreement = "n/a"
-        elif row is reference:
-            agreement = "reference"
-        else:
-            gap = np.max(np.abs(row.coef - reference.coef)) / max(
-                np.max(np.abs(reference.coef)), 1e-300
-            )
-            agreement = f"{gap:.1e}"
-        lines.append(
-            [
-                row.name,
-                error,
-                f"{_objective(problem, row, epsilon, alpha):.12g}",
-                "-" if row.nit is None else str(row.nit),
-                "-" if row.nfev is None else str(row.nfev),
-                "-" if row.ngev is None else str(row.ngev),
-                f"{1e3 * row.seconds:.1f}",
-                agreement,
-            ]
-        )
-    widths = [max(len(h), *(len(line[i]) for line in lines)) for i, h in enumerate(header)]
-
-    def fmt(cells: Sequence[str]) -> str:
-        first = cells[0].ljust(widths[0])
-        return "  ".join(
-            [first, *(c.rjust(w) for c, w in zip(cells[1:], widths[1:], strict=True))]
-        )
-
-    out = [
-        problem.description,
-        f"objective: scikit-learn's Huber loss (epsilon = {epsilon}, alpha = {alpha}; "
-        "OLS at its best sigma), lower is better",
-        "coef error: ||coef - truth|| / ||truth||;  "
-        "vs sklearn: max |coef - sklearn's| / max |sklearn's|",
-        fmt(header),
-        fmt(["-" * w for w in widths]),
-        *(fmt(line) for line in lines),
-    ]
-    return "\n".join(out)
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
 
 
 def _positive_int(text: str) -> int:
-    value = int(text)
+    value = _integer(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
     return value
 
 
-def _seed(text: str) -> int:
-    value = int(text)
+def _non_negative_int(text: str) -> int:
+    value = _integer(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {text}")
     return value
 
 
+def _number(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+
+
 def _fraction(text: str) -> float:
-    value = float(text)
+    value = _number(text)
     if not 0.0 <= value < 1.0:
         raise argparse.ArgumentTypeError(f"must be in [0, 1), got {text}")
     return value
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (exit status 2), like every other error here."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="gradopt",
         description="gradopt: optimize code that computes f, with gradients from anywhere.",
     )
@@ -275,33 +93,66 @@ def _parser() -> argparse.ArgumentParser:
         default=0.05,
         help="share of targets shifted by 100*N(0,1) (default: 0.05)",
     )
-    demo.add_argument("--seed", type=_seed, default=0, help="random seed (default: 0)")
-    demo.add_argument("--data", type=Path, help="a CSV file with a header row, all numeric")
+    demo.add_argument("--seed", type=_non_negative_int, default=0, help="random seed (default: 0)")
+    demo.add_argument(
+        "--data",
+        type=Path,
+        help="a CSV file (UTF-8) with a header row of distinct names, all values numeric",
+    )
     demo.add_argument("--target", help="the CSV column to predict (with --data)")
-    demo.add_argument("--epsilon", type=float, default=1.35, help="Huber threshold (1.35)")
-    demo.add_argument("--alpha", type=float, default=1e-4, help="L2 penalty (1e-4)")
+    demo.add_argument("--epsilon", type=_number, default=1.35, help="Huber threshold (1.35)")
+    demo.add_argument("--alpha", type=_number, default=1e-4, help="L2 penalty (1e-4)")
+    demo.add_argument(
+        "--fd-max-features",
+        type=_non_negative_int,
+        default=FD_MAX_FEATURES,
+        help="skip the finite-difference fit above this many features "
+        f"(default: {FD_MAX_FEATURES})",
+    )
     return parser
 
 
 def _demo(args: argparse.Namespace) -> str:
     if (args.data is None) != (args.target is None):
-        raise DemoInputError("--data and --target go together")
+        raise DataError("--data and --target go together")
     if not (math.isfinite(args.epsilon) and args.epsilon >= 1.0):
-        raise DemoInputError(f"--epsilon must be a finite number >= 1, got {args.epsilon}")
+        raise DataError(f"--epsilon must be a finite number >= 1, got {args.epsilon}")
     if not (math.isfinite(args.alpha) and args.alpha >= 0.0):
-        raise DemoInputError(f"--alpha must be a finite number >= 0, got {args.alpha}")
+        raise DataError(f"--alpha must be a finite number >= 0, got {args.alpha}")
     if args.data is not None:
         problem = csv_problem(args.data, args.target)
+        check_fittable(problem, f"--data {str(args.data)!r}")
     else:
         problem = synthetic_problem(
             args.n_samples, args.n_features, args.outlier_fraction, args.seed
         )
-    rows = fit_all(problem, args.epsilon, args.alpha)
-    return render(problem, rows, args.epsilon, args.alpha)
+        check_fittable(problem, f"--n-samples {args.n_samples}")
+    rows, notes = fit_all(problem, args.epsilon, args.alpha, args.fd_max_features)
+    return render(problem, rows, args.epsilon, args.alpha, notes)
+
+
+def _write(text: str) -> int:
+    """Print `text`; a reader that went away (``gradopt demo | head -1``) ends it quietly."""
+    try:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Python's documented way: point stdout at devnull so that the flush at exit
+        # does not fail again, and exit as a process killed by SIGPIPE would (128 + 13).
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError):  # no file descriptor (captured output)
+            pass
+        return 141
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``gradopt`` command with `argv` (default: ``sys.argv[1:]``); return its status.
+
+    Every error is one line on stderr and status 2 (never a traceback); an interrupt is
+    one line and status 130; a reader that closed the pipe early, status 141 quietly.
 
     Examples
     --------
@@ -313,8 +164,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     args = _parser().parse_args(argv)
     try:
-        print(_demo(args))
-    except DemoInputError as exc:
+        text = _demo(args)
+    except DataError as exc:
         print(f"gradopt {args.command}: error: {exc}", file=sys.stderr)
         return 2
-    return 0
+    except KeyboardInterrupt:
+        print(f"gradopt {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug or an exhausted machine: still one line
+        message = f"{one_line(exc)} ({type(exc).__name__})"
+        print(f"gradopt {args.command}: error: {message}", file=sys.stderr)
+        return 2
+    return _write(text)

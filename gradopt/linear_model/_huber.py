@@ -19,15 +19,13 @@ from threadpoolctl import ThreadpoolController
 from gradopt._typing import FloatArray
 from gradopt.gradients import GradientProvider
 from gradopt.linear_model._huber_degenerate import certified_kink
-from gradopt.linear_model._huber_objective import GRADIENT_MARGIN, HuberObjective
-from gradopt.linear_model._huber_strategies import GRADIENTS, SOLVERS, BestSeen
-from gradopt.optimizers import minimize
+from gradopt.linear_model._huber_objective import HuberObjective
+from gradopt.linear_model._huber_strategies import GRADIENTS, SOLVERS, BestSeen, Solver
+from gradopt.linear_model._huber_verdict import Verdict, judge, stationarity
+from gradopt.optimizers import Status, minimize
+from gradopt.optimizers._results import make_result
 
 __all__ = ["HuberRegressor"]
-
-# Where a solver's own success is trusted: max|∇F| within 100·sqrt(eps) of the mean
-# equations (scaled like tol), the floor value-based line searches reach, with margin.
-_ROUNDING_FLOOR = GRADIENT_MARGIN * 100 * float(np.sqrt(np.finfo(np.float64).eps))
 
 
 @functools.cache
@@ -69,8 +67,11 @@ class HuberRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         ``y``, in internally standardised coordinates, times 100: the estimating
         equations hold to ``tol / 100`` in units that mean the same for any n and any
         units of X and y (scikit-learn's `tol` applies to the raw gradient, which grows
-        with n, so its fit stops on its fixed ``ftol`` instead). A fit that stops short
-        of this, for whatever reason, gives a ``ConvergenceWarning``.
+        with n, so its fit stops on its fixed ``ftol`` instead). A fit that the solver
+        cannot take further (its line search finds no decrease) also counts as converged
+        when the gradient is within the floor rounding allows, ``100·sqrt(eps)`` of the
+        mean equations. A fit short of both gives a ``ConvergenceWarning`` whose message
+        says why it stopped (advising more `max_iter` only when that was the reason).
     warm_start : bool, default=False
         Start from the previous fit's ``coef_``, ``intercept_`` and ``scale_``.
     gradient : {"analytic", "autograd", "finite-difference"} or callable, default="analytic"
@@ -82,9 +83,9 @@ class HuberRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         :class:`~gradopt.GradientProvider` of that function, for example
         ``gradient=lambda f: FiniteDifference(f, method="forward")``.
     solver : {"lbfgs", "gradient-descent", "L-BFGS-B", "BFGS", "CG"}, default="lbfgs"
-        The :func:`gradopt.minimize` method. ``"lbfgs"`` is L-BFGS-B with the bound
-        ``sigma >= 10 * eps`` as in scikit-learn; the unbounded solvers optimise
-        ``log(sigma)`` instead.
+        The :func:`gradopt.minimize` method. ``"lbfgs"`` is L-BFGS-B with scikit-learn's
+        bound ``sigma >= 10 * eps``, here relative to the spread of ``y`` (so the fit is
+        the same in any units of y); the unbounded solvers optimise ``log(sigma)``.
 
     Attributes
     ----------
@@ -95,14 +96,17 @@ class HuberRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
     outliers_ : ndarray of bool, shape (n_samples,)
         Samples whose absolute residual exceeds ``epsilon * scale_``.
     n_iter_ : int
-        Iterations the solver ran (at most `max_iter`).
+        Iterations the solver ran (at most `max_iter`; 0 keeps the start).
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Only when ``X`` had string column names.
     optimize_result_ : scipy.optimize.OptimizeResult
-        The solver's result (``nit``, ``nfev``, ``njev``, ``status``, ``message``...),
-        with ``x = [coef, intercept (if fitted), scale]``, ``fun`` the objective and
-        ``jac`` its gradient there, all in the original coordinates.
+        The solver's result (``nit``, ``nfev``, ``njev``...), with
+        ``x = [coef, intercept (if fitted), scale]``, ``fun`` the objective and ``jac``
+        its gradient there, all in the original coordinates; ``success``, ``status``
+        and ``message`` are the estimator's verdict (a ``ConvergenceWarning`` exactly
+        when ``success`` is False), the solver's own are ``solver_status`` and
+        ``solver_message``.
 
     Notes
     -----
@@ -170,15 +174,25 @@ class HuberRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         Returns
         -------
         self : HuberRegressor
+
+        Raises
+        ------
+        gradopt.exceptions.InvalidInputError
+            When the data leave float64's range for this objective: coefficients beyond
+            2.2e-308 to 1.8e308 (X and y too far apart in scale), weights summing to
+            zero or infinity, or an objective that overflows at the start (X near
+            1e308); the message names the input to rescale. Extreme but representable
+            input (``alpha = 1e308``, ``epsilon = 1e200``, y near 1e±300) is fitted.
         """
         self._validate_params()
-        X, y = validate_data(
-            self, X, y, accept_sparse=["csr"], y_numeric=True, dtype=np.float64, copy=False
-        )
+        with np.errstate(over="ignore", invalid="ignore"):  # scikit-learn sums X and y
+            X, y = validate_data(
+                self, X, y, accept_sparse=["csr"], y_numeric=True, dtype=np.float64, copy=False
+            )
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=np.float64, ensure_non_negative=True
+            )
         y = np.asarray(y, dtype=np.float64)
-        sample_weight = _check_sample_weight(
-            sample_weight, X, dtype=np.float64, ensure_non_negative=True
-        )
         with _single_threaded_blas():
             solver = SOLVERS[self.solver]
             objective = HuberObjective(
@@ -190,15 +204,14 @@ class HuberRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
                 fit_intercept=self.fit_intercept,
                 log_sigma=not solver.bounded,
             )
+            start = self._start(objective)
+            objective.check_finite(start)
             provider = BestSeen(self._provider(objective))
-            result = minimize(
-                provider,
-                self._start(objective),
-                method=solver.method,
-                bounds=objective.bounds(),
-                options=solver.options(self.max_iter, self.tol),
-            )
-            self._store(objective, result, provider)
+            # Past the start, a non-finite value at a trial point is the optimizer's to
+            # handle (and the verdict's to report), not numpy's to print.
+            with np.errstate(all="ignore"):
+                result = self._solve(provider, start, solver, objective)
+                self._store(objective, result, provider)
         return self
 
     def predict(self, X: Any) -> FloatArray:
@@ -240,6 +253,24 @@ class HuberRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
             return objective.internal(fitted, self.intercept_, self.scale_)
         return objective.start()
 
+    def _solve(
+        self, provider: BestSeen, start: FloatArray, solver: Solver, objective: HuberObjective
+    ) -> OptimizeResult:
+        if self.max_iter == 0:  # scipy's L-BFGS-B would still take one iteration
+            value, grad = provider.value_and_grad(start)
+            counts = (provider.nfev, provider.ngev, 0)
+            detail = "max_iter = 0"
+            return make_result(
+                Status.MAX_ITER, start, value, grad, 0, counts, detail, method=solver.method
+            )
+        return minimize(
+            provider,
+            start,
+            method=solver.method,
+            bounds=objective.bounds(),
+            options=solver.options(self.max_iter, self.tol),
+        )
+
     def _store(self, objective: HuberObjective, result: OptimizeResult, seen: BestSeen) -> None:
         params = np.asarray(objective.params(np.asarray(result.x)), dtype=np.float64)
         loss, grad = objective.loss(params)
@@ -247,33 +278,43 @@ class HuberRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
             # A failed line search can end on a trial point worse than the best seen.
             params = np.asarray(objective.params(seen.best_x), dtype=np.float64)
             loss, grad = objective.loss(params)
-        # The solver's own verdict is not enough: L-BFGS-B's ftol test can also stop on
-        # a stalled line search. Converged means stationary to `tol`, or, when the solver
-        # says so, to the floor rounding allows value-based line searches (~sqrt(eps)).
-        gradient = self._scaled_gradient(objective, params, grad)
-        converged = gradient <= self.tol or (result.success and gradient <= _ROUNDING_FLOOR)
-        message = result.message
-        if not converged or params[-1] <= 1e-6 * objective.y_scale:  # maybe sigma -> 0
+        kinked = bool(params[-1] <= 1e-6 * objective.y_scale)  # sigma -> 0?
+        gradient = stationarity(objective, params, grad)
+        verdict = judge(result, gradient, self.tol, self.max_iter, kinked)
+        if not verdict.converged or kinked:
             exact = self._kink(objective, params, loss)
             if exact is not None:
                 params, loss, grad = exact
-                converged = True
-                message = f"{message}; polished to the certified minimiser with sigma -> 0"
+                verdict = Verdict(
+                    True,
+                    Status.SUCCESS,
+                    "converged: polished to the certified minimiser with sigma -> 0 (an exact "
+                    f"fit of some samples) after {int(result.nit)} iterations",
+                )
         d = objective.n_features
         self.coef_ = params[:d].copy()
         self.intercept_ = float(params[d]) if self.fit_intercept else 0.0
         self.scale_ = float(params[-1])
-        self.n_iter_ = min(int(result.nit), self.max_iter)
+        self.n_iter_ = int(result.nit)
         residual = np.abs(objective.y - np.asarray(objective.X @ self.coef_) - self.intercept_)
         self.outliers_ = residual > self.scale_ * self.epsilon
         self.optimize_result_ = OptimizeResult(
-            {**result, "x": params, "fun": loss, "jac": grad, "message": message}
+            {
+                **result,
+                "x": params,
+                "fun": loss,
+                "jac": grad,
+                "success": verdict.converged,
+                "status": int(verdict.status.value),
+                "message": verdict.message,
+                "solver_status": int(result.status),
+                "solver_message": str(result.message),
+            }
         )
-        if not converged:
+        if not verdict.converged:
             warnings.warn(
-                f"HuberRegressor did not converge (solver {self.solver!r}: {message}) "
-                f"after {self.n_iter_} iterations; the best fit found is kept. Increase "
-                "max_iter or tol.",
+                f"HuberRegressor did not converge ({verdict.message}); the best fit found "
+                "is kept.",
                 ConvergenceWarning,
                 stacklevel=3,
             )
@@ -295,11 +336,3 @@ class HuberRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
             if candidate_loss <= loss + slack:
                 return candidate, candidate_loss, grad
         return None
-
-    @staticmethod
-    def _scaled_gradient(objective: HuberObjective, params: FloatArray, grad: FloatArray) -> float:
-        """``max|∇F|``, projected at the bound on sigma: what `tol` is compared with."""
-        internal = objective.internal_grad(params, grad)
-        if objective.bounds() is not None and params[-1] <= objective.min_sigma * (1 + 1e-9):
-            internal[-1] = min(internal[-1], 0.0)  # projected: sigma at its bound
-        return float(np.max(np.abs(internal)))

@@ -59,7 +59,7 @@ def certified_kink(
     if objective.fit_intercept:
         A = np.column_stack([A, np.ones(A.shape[0])])
     b, s = objective.y[keep], objective.sample_weight[keep]
-    size = max(1.0, float(np.max(np.abs(b))))
+    size = float(np.max(np.abs(b), initial=0.0)) or 1.0  # tolerances relative to y
     if params is None:
         if b.size > A.shape[1] and not _interpolates(A, b, size):
             return None  # no exact fit of every sample: skip the (p + n)-square system
@@ -70,7 +70,7 @@ def certified_kink(
         signs = np.where(zero, 0.0, np.sign(residual))
     if A.shape[1] + np.count_nonzero(zero) > _MAX_KKT:
         return None
-    theta = _solve(A, b, s, zero, signs, objective)
+    theta = _solve(A, b, s, zero, signs, objective, size)
     if theta is None or not _certified(A, b, s, zero, signs, theta, objective, size):
         return None
     d = objective.n_features
@@ -90,10 +90,13 @@ def _solve(
     zero: BoolArray,
     signs: FloatArray,
     objective: HuberObjective,
+    size: float,
 ) -> FloatArray | None:
-    """The minimiser given Z and the signs: the KKT system of the quadratic problem."""
+    """The minimiser given Z and the signs: the KKT system of the quadratic problem,
+    solved for ``theta / size`` (so that rows of tiny or huge `b` weigh like the others
+    in the least squares)."""
     p, z = A.shape[1], int(np.count_nonzero(zero))
-    penalty = np.full(p, 2.0 * objective.alpha)
+    penalty = np.full(p, 2.0 * objective.alpha * size)
     if objective.fit_intercept:
         penalty[-1] = 0.0
     pull = 2.0 * objective.epsilon * ((s * signs) @ A)
@@ -101,11 +104,11 @@ def _solve(
     kkt[:p, :p] = np.diag(penalty)
     kkt[:p, p:] = -A[zero].T
     kkt[p:, :p] = A[zero]
-    rhs = np.concatenate([pull, b[zero]])
+    rhs = np.concatenate([pull, b[zero] / size])
     solution = np.linalg.lstsq(kkt, rhs, rcond=None)[0]
-    if np.max(np.abs(kkt @ solution - rhs)) > 1e-9 * max(1.0, float(np.max(np.abs(rhs)))):
+    if np.max(np.abs(kkt @ solution - rhs)) > 1e-9 * float(np.max(np.abs(rhs))):
         return None
-    theta: FloatArray = solution[:p]
+    theta: FloatArray = solution[:p] * size
     return theta
 
 
@@ -125,7 +128,7 @@ def _certified(
         return False
     if np.any(np.sign(residual[~zero]) != signs[~zero]):
         return False
-    if objective.total_weight - eps**2 * float(np.sum(s[~zero])) < 0:
+    if objective.total_weight - eps * (eps * float(np.sum(s[~zero]))) < 0:  # no ε² overflow
         return False  # sigma would rather grow
     penalty = np.full(A.shape[1], 2.0 * objective.alpha)
     if objective.fit_intercept:
@@ -133,6 +136,7 @@ def _certified(
     target = penalty * theta - 2.0 * eps * ((s * signs) @ A)
     M = (A[zero] * (2.0 * eps * s[zero])[:, None]).T
     u = np.linalg.lstsq(M, target, rcond=None)[0]
-    if np.max(np.abs(M @ u - target), initial=0.0) > 1e-9 * max(1.0, np.max(np.abs(target))):
+    scale = np.max(np.abs(target), initial=0.0) + np.max(np.abs(M), initial=0.0)  # as X
+    if np.max(np.abs(M @ u - target), initial=0.0) > 1e-9 * scale:
         return False
     return bool(np.max(np.abs(u), initial=0.0) <= 1.0 + 1e-9)

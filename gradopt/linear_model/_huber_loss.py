@@ -32,7 +32,7 @@ from autograd.tracer import getval
 
 from gradopt._typing import FloatArray
 
-__all__ = ["huber_loss", "huber_loss_and_gradient", "matvec"]
+__all__ = ["huber_loss", "huber_loss_and_gradient", "matvec", "power_of_two"]
 
 
 @primitive  # type: ignore[untyped-decorator]
@@ -104,24 +104,50 @@ def huber_loss_and_gradient(
     residual = y - X @ coef
     if fit_intercept:
         residual -= intercept
-    bound = epsilon * sigma
+    # In units of sigma, t/σ = clip(r/σ, -ε, ε): the loss t·(2r - t)/σ, its r-derivative
+    # 2t/σ and its σ-derivative -(t/σ)² are then formed without r² or ε² (which overflow
+    # for y near 1e154 or epsilon = 1e200 although the loss itself is finite).
+    bound = _bound(epsilon, sigma)
     clipped = np.clip(residual, -bound, bound)
-    # Per-sample loss t·(2r - t)/σ; its r-derivative is 2t/σ and its σ-derivative -t²/σ².
+    ratio = clipped / sigma
     if sample_weight is None:
         total_weight = float(residual.shape[0])
-        weighted = clipped
+        weighted = ratio
     else:
         total_weight = float(np.sum(sample_weight))
-        weighted = sample_weight * clipped
-    data_loss = float(weighted @ (2.0 * residual - clipped)) / sigma
-    loss = total_weight * sigma + data_loss + alpha * float(coef @ coef)
+        weighted = sample_weight * ratio
+    data_loss = float(weighted @ (2.0 * residual - clipped))
+    loss = total_weight * sigma + data_loss
+    if alpha:  # not 0·inf: coefficients near 1e300 are valid without a penalty
+        loss += alpha * float(coef @ coef)
 
     grad = np.empty_like(params, dtype=np.float64)
-    grad[: coef.shape[0]] = (-2.0 / sigma) * np.asarray(X.T @ weighted) + (2.0 * alpha) * coef
+    grad[: coef.shape[0]] = -2.0 * np.asarray(X.T @ weighted) + 2.0 * (alpha * coef)
     if fit_intercept:
-        grad[coef.shape[0]] = (-2.0 / sigma) * float(np.sum(weighted))
-    grad[-1] = total_weight - float(weighted @ clipped) / sigma**2
+        grad[coef.shape[0]] = -2.0 * float(np.sum(weighted))
+    grad[-1] = total_weight - float(weighted @ ratio)
     return float(loss), grad
+
+
+def power_of_two(peak: Any) -> Any:
+    """The power of two ``2**(e - 1)`` with ``peak = f·2**e``, 0.5 <= f < 1 (elementwise).
+
+    Dividing by it is exact and brings every value of magnitude at most `peak` into
+    [-2, 2], so squares and sums of the scaled values cannot overflow (nor underflow
+    when `peak` is tiny); 0.5 for a `peak` of zero.
+
+    Examples
+    --------
+    >>> power_of_two(np.array([0.0, 3.0, 1e308])) == [0.5, 2.0, 2.0**1023]
+    array([ True,  True,  True])
+    """
+    return np.ldexp(1.0, np.frexp(peak)[1] - 1)
+
+
+def _bound(epsilon: float, sigma: Any) -> float:
+    """``epsilon·sigma``, infinite (no outliers) where the product overflows."""
+    with np.errstate(over="ignore"):
+        return float(epsilon * getval(sigma))
 
 
 def huber_loss(
@@ -153,17 +179,23 @@ def huber_loss(
     coef, intercept, sigma, _ = _split(params, X.shape[1])
     residual = y - matvec(X, coef) - intercept
     # Which samples are outliers is piecewise constant: computed outside the trace.
-    outlier = np.abs(getval(residual)) > epsilon * getval(sigma)
+    outlier = np.abs(getval(residual)) > _bound(epsilon, sigma)
     weight = np.ones(residual.shape[0]) if sample_weight is None else sample_weight
-    outlier_weight = np.where(outlier, weight, 0.0)
+    total_weight = float(np.sum(weight))
     # One formula per branch, so that autograd's derivative in sigma is exact: through
     # t·(2r - t)/σ it would be a difference of terms of size ε·|r|/σ (catastrophic when
-    # sigma is small next to the residuals). Inliers: r²/σ; outliers: 2ε|r| - ε²σ.
-    inlier_residual = anp.where(outlier, 0.0, residual)
-    inlier_loss = anp.dot(weight, inlier_residual**2) / sigma
-    outlier_loss = (
-        2.0 * epsilon * anp.dot(outlier_weight, anp.abs(residual))
-        - (epsilon**2 * float(np.sum(outlier_weight))) * sigma
-    )
-    total_weight = float(np.sum(weight))
-    return total_weight * sigma + inlier_loss + outlier_loss + alpha * anp.dot(coef, coef)
+    # sigma is small next to the residuals). Inliers: r²/σ = u·(r/u)²/(σ/u) with u a
+    # power of two near sigma (exact; autograd's derivative of a quotient divides by the
+    # divisor squared, which σ² itself would overflow or underflow for y near 1e±154).
+    # Outliers: ε·(2|r| - ε·σ), without ε² and skipped when there are none (ε = 1e200).
+    unit = float(power_of_two(getval(sigma)))
+    inlier_residual = anp.where(outlier, 0.0, residual) / unit
+    inlier_loss = anp.dot(weight * inlier_residual / (sigma / unit), inlier_residual) * unit
+    loss = total_weight * sigma + inlier_loss
+    if np.any(outlier):
+        outlier_weight = np.where(outlier, weight, 0.0)
+        loss = loss + epsilon * (
+            2.0 * anp.dot(outlier_weight, anp.abs(residual))
+            - (epsilon * float(np.sum(outlier_weight))) * sigma
+        )
+    return loss + alpha * anp.dot(coef, coef) if alpha else loss
