@@ -101,8 +101,11 @@ def _jax_objective(
 ) -> Any:
     """``HuberObjective.value`` in jax.numpy: ``F(v) = L(params(v)) / value_scale``.
 
-    ``scales = [coef_scale (d), y_center, y_scale, value_scale, epsilon, alpha]``.
+    The formulas of :func:`~gradopt.linear_model._huber_loss.huber_loss`, also in how
+    they avoid overflow. ``scales = [coef_scale (d), y_center, y_scale, value_scale,
+    epsilon, alpha]``.
     """
+    import jax
     import jax.numpy as jnp
 
     d = X.shape[1]
@@ -113,15 +116,17 @@ def _jax_objective(
     if fit_intercept:
         residual = residual - (y_center + y_scale * v[d] - mean @ coef)
     # Which samples are outliers is piecewise constant; one formula per branch keeps the
-    # derivative in sigma exact (as in huber_loss): inliers r²/σ, outliers 2ε|r| - ε²σ.
+    # derivative in sigma exact: inliers r²/σ (in units of a power of two near sigma),
+    # outliers ε·(2|r| - ε·σ).
     outlier = jnp.abs(residual) > epsilon * sigma
-    inlier_loss = weight @ jnp.where(outlier, 0.0, residual) ** 2 / sigma
+    unit = jax.lax.stop_gradient(jnp.ldexp(1.0, jnp.frexp(sigma)[1] - 1))
+    inlier = jnp.where(outlier, 0.0, residual) / unit
+    loss = jnp.sum(weight) * sigma + (weight * inlier / (sigma / unit)) @ inlier * unit
     outlier_weight = jnp.where(outlier, weight, 0.0)
-    outlier_loss = (
-        2.0 * epsilon * (outlier_weight @ jnp.abs(residual))
-        - (epsilon**2 * jnp.sum(outlier_weight)) * sigma
+    loss += epsilon * (
+        2.0 * (outlier_weight @ jnp.abs(residual)) - epsilon * jnp.sum(outlier_weight) * sigma
     )
-    loss = jnp.sum(weight) * sigma + inlier_loss + outlier_loss + alpha * coef @ coef
+    loss += jnp.where(alpha > 0, alpha * (coef @ coef), 0.0)  # not 0·inf
     return loss / value_scale
 
 

@@ -227,3 +227,50 @@ def test_shared_programs_do_not_keep_the_function_alive() -> None:
     del f
     gc.collect()
     assert alive() is None
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"fit_intercept": False},
+        {"solver": "BFGS"},  # sigma through its logarithm
+        {"alpha": 10.0, "epsilon": 1.1},
+    ],
+    ids=["default", "no-intercept", "log-sigma", "penalty"],
+)
+def test_huber_regressor_with_jax_gradients(params: dict[str, Any]) -> None:
+    """gradient="jax" fits what the hand-derived gradient fits (same objective)."""
+    from gradopt.linear_model import HuberRegressor
+    from gradopt.linear_model._huber_objective import HuberObjective
+    from gradopt.linear_model._huber_strategies import GRADIENTS
+
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((300, 4)) * [1.0, 10.0, 0.1, 1e3]
+    y = X @ [1.0, -0.2, 5.0, 1e-3] + 0.1 * rng.standard_normal(300)
+    y[:15] += 50.0 * rng.standard_normal(15)
+    weights = rng.uniform(0.5, 2.0, 300)
+    jax_fit = HuberRegressor(gradient="jax", **params).fit(X, y, sample_weight=weights)
+    ref = HuberRegressor(gradient="analytic", **params).fit(X, y, sample_weight=weights)
+    np.testing.assert_allclose(jax_fit.coef_, ref.coef_, rtol=1e-6, atol=1e-9)
+    assert jax_fit.scale_ == pytest.approx(ref.scale_, rel=1e-6)
+    # and the objective itself, at points away from the optimum
+    objective = HuberObjective(
+        X, y, weights, epsilon=1.35, alpha=1e-4, fit_intercept=True, log_sigma=False
+    )
+    provider = GRADIENTS["jax"](objective)
+    for v in (objective.start(), objective.start() + 0.3):
+        f, g = provider.value_and_grad(v)
+        f0, g0 = objective.value_and_grad(v)
+        assert f == pytest.approx(f0, rel=1e-12)
+        np.testing.assert_allclose(g, g0, rtol=1e-10, atol=1e-12 * np.max(np.abs(g0)))
+
+
+def test_huber_regressor_with_jax_refuses_sparse_x() -> None:
+    import scipy.sparse as sp
+
+    from gradopt.linear_model import HuberRegressor
+
+    X = sp.random(50, 3, density=0.5, format="csr", random_state=0)
+    with pytest.raises(InvalidInputError, match="gradient='jax' needs a dense X"):
+        HuberRegressor(gradient="jax").fit(X, np.ones(50))
