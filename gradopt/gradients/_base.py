@@ -291,7 +291,8 @@ class BaseProvider(ABC):
         if entry[3] is None:
             entry = self._cache_gradient(entry)
         g: FloatArray = entry[3]  # type: ignore[assignment]
-        return g.copy(), entry[4][2]
+        out = entry[4]
+        return g.copy(), out[2] if len(out) > 2 else None
 
     # ----------------------------------------------------------------------- internals
     def _lookup(self, x: ArrayLike) -> _Entry:

@@ -228,7 +228,7 @@ class Jax(BaseProvider):
 
     def _compute_grad(self, x: FloatArray, f0: float | None) -> tuple[Any, Any]:
         out = self._run(self._programs.value_and_grad, x)
-        return out.item(0), out[1:].reshape(x.shape)
+        return out.item(0), out[1:] if x.ndim else out[1:].reshape(())
 
     def _compute_value(self, x: FloatArray) -> float:
         out: float = self._run(self._programs.value, x).item()
