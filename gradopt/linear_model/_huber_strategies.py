@@ -90,7 +90,7 @@ def _finite_difference(objective: HuberObjective) -> GradientProvider:
 
 def _jax_objective(
     v: Any,
-    X: Any,
+    XT: Any,
     y: Any,
     weight: Any,
     scales: Any,
@@ -102,17 +102,20 @@ def _jax_objective(
     """``HuberObjective.value`` in jax.numpy: ``F(v) = L(params(v)) / value_scale``.
 
     The formulas of :func:`~gradopt.linear_model._huber_loss.huber_loss`, also in how
-    they avoid overflow. ``scales = [coef_scale (d), y_center, y_scale, value_scale,
+    they avoid overflow. ``XT`` is X transposed, shape ``(d, n)``: XLA on CPU computes
+    both ``coef @ XT`` and, for the gradient, ``XT @ g`` at the speed of BLAS, where with
+    ``X`` itself the gradient's ``g @ X`` was 10 times slower (96 ms against 9.7 ms for
+    NumPy at (1e6, 20)). ``scales = [coef_scale (d), y_center, y_scale, value_scale,
     epsilon, alpha]``.
     """
     import jax
     import jax.numpy as jnp
 
-    d = X.shape[1]
+    d = XT.shape[0]
     y_center, y_scale, value_scale, epsilon, alpha = scales[d:]
     coef = scales[:d] * v[:d]
     sigma = y_scale * (jnp.exp(v[-1]) if log_sigma else v[-1])
-    residual = y - X @ coef
+    residual = y - coef @ XT
     if fit_intercept:
         residual = residual - (y_center + y_scale * v[d] - mean @ coef)
     # Which samples are outliers is piecewise constant; one formula per branch keeps the
@@ -150,8 +153,28 @@ def _jax(objective: HuberObjective) -> GradientProvider:
     scales = np.concatenate(
         [o.coef_scale, [o.y_center, o.y_scale, o.value_scale, o.epsilon, o.alpha]]
     )
-    data = (np.asarray(o.X, dtype=np.float64), o.y, o.sample_weight, scales, o.mean)
+    data = (_aligned_transpose(o.X), o.y, o.sample_weight, scales, o.mean)
     return Jax(_JAX_OBJECTIVES[o.fit_intercept, o.log_sigma], args=data)
+
+
+def _aligned_transpose(X: Any) -> FloatArray:
+    """``X.T`` as a C-contiguous float64 array starting on a 64-byte boundary, the one
+    copy of X the JAX path makes: on CPU, ``jax.device_put`` then uses its memory as it
+    is instead of copying it again. Copied in blocks of rows that fit in cache (5x
+    faster than one transposing copy: 45 against 250 ms at (1e6, 20)). A Fortran-ordered
+    X on such a boundary is used as it is."""
+    n, d = X.shape
+    view = np.asarray(X).T
+    if view.dtype == np.float64 and view.flags.c_contiguous and view.ctypes.data % 64 == 0:
+        return view  # type: ignore[no-any-return]
+    raw = np.empty(n * d + 8)
+    start = (-raw.ctypes.data % 64) // raw.itemsize
+    out: FloatArray = raw[start : start + n * d].reshape(d, n)
+    rows = max(1, (1 << 16) // max(d, 1))
+    for first in range(0, n, rows):
+        block = np.asarray(X[first : first + rows], dtype=np.float64)
+        np.copyto(out[:, first : first + rows], block.T)
+    return out
 
 
 GRADIENTS: dict[str, Callable[[HuberObjective], GradientProvider]] = {
