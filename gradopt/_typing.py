@@ -186,8 +186,9 @@ def describe_value(value: Any) -> tuple[str, str]:
     if isinstance(value, bool | np.bool_):
         return f"a bool ({value})", " Return a number (float(...) if you mean 0 or 1)."
     if isinstance(value, str | bytes):
+        kind = "str" if isinstance(value, str) else "bytes"  # np.str_ too
         return (
-            f"a {type(value).__name__} ({value[:40]!r})",
+            f"a {kind} ({str(value)[:40]!r})",
             " Convert the text with float(...) inside f if it holds a number.",
         )
     if isinstance(value, complex | np.complexfloating):

@@ -221,13 +221,13 @@ class BaseProvider(ABC):
         cached = self._jvp_cache
         if cached is not None and cached[0] == key:
             return cached[1]
+        with self._lock:
+            self.nfev += 1  # one (traced) call of f, which returns its value
         f, slope = self._compute_jvp(point, vec)
         out = (
             as_scalar_value(f, self._grad_label, point),
             as_scalar_value(slope, "the directional derivative", point),
         )
-        with self._lock:
-            self.nfev += 1  # the value of f it returns
         self._jvp_cache = (key, out)
         return out
 
@@ -284,6 +284,10 @@ class BaseProvider(ABC):
         """Add `nfev` calls of the user's function (thread-safe)."""
         with self._lock:
             self.nfev += nfev
+
+    def _clear_cache(self) -> None:
+        """Forget every cached result (benchmarks time fresh evaluations this way)."""
+        self._entry, self._hessp_cache, self._jvp_cache = _EMPTY, None, None
 
     def _grad_and_extra(self, x: ArrayLike) -> tuple[FloatArray, Any]:
         """The gradient at `x` (a copy) and the extra item ``_compute_grad`` cached with it."""
@@ -345,11 +349,11 @@ class BaseProvider(ABC):
     def _cache_value(self, entry: _Entry) -> _Entry:
         """Compute the value at the entry's point; cache and return the full entry."""
         key, point, _, g, extra = entry
+        with self._lock:  # counted before: a call that raises (or times out) was made
+            self.nfev += 1
         f = self._compute_value(point)
         if type(f) is not float:
             f = as_scalar_value(f, "the function", point)
-        with self._lock:
-            self.nfev += 1
         entry = (key, point, f, g, extra)
         self._entry = entry
         return entry

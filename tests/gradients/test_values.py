@@ -29,14 +29,15 @@ MAKERS: dict[str, Callable[[Callable[[Any], Any]], GradientProvider]] = {
 if importlib.util.find_spec("jax") is not None:
     MAKERS["jax"] = Jax
 
+# what the message names; it also names the point (x = [...]), wherever it puts it
 BAD = {
-    "None": (lambda x: None, r"returned None at x = \[.*\]\. Is a return statement missing"),
-    "str": (lambda x: "5.0", r"returned a str \('5.0'\) at x = \["),
-    "list": (lambda x: [1.0], r"returned a list of 1 item at x = \["),
-    "dict": (lambda x: {"f": 1.0}, r"returned a dict of 1 item at x = \["),
-    "bool": (lambda x: True, r"returned a bool \(True\) at x = \["),
-    "complex": (lambda x: 1.0 + 2.0j, r"returned a complex number \(\(1\+2j\)\) at x = \["),
-    "vector": (lambda x: np.ones(2), r"returned an array of shape \(2,\) at x = \["),
+    "None": (lambda x: None, r"returned None\b.*Is a return statement missing"),
+    "str": (lambda x: "5.0", r"returned a str \('5.0'\)"),
+    "list": (lambda x: [1.0], r"returned a list of 1 item\b"),
+    "dict": (lambda x: {"f": 1.0}, r"returned a dict of 1 item\b"),
+    "bool": (lambda x: True, r"returned a bool \(True\)"),
+    "complex": (lambda x: 1.0 + 2.0j, r"returned a complex number \(\(1\+2j\)\)"),
+    "vector": (lambda x: np.ones(2), r"returned an array of shape \(2,\)"),
 }
 
 
@@ -50,8 +51,9 @@ def test_unusable_values_name_what_came_back_and_where(
     if maker == "complex" and returns == "complex" and call != "value":
         pytest.skip("complex values at complex points are what the complex step expects")
     p = MAKERS[maker](fun)
-    with pytest.raises(ObjectiveError, match=message):
+    with pytest.raises(ObjectiveError, match=message) as info:
         getattr(p, call)(np.array([1.0, 2.0]))
+    assert "x = [1" in str(info.value)
 
 
 @pytest.mark.parametrize("maker", ["forward", "central", "complex", "richardson"])
@@ -63,6 +65,7 @@ def test_a_value_gone_bad_off_x_names_the_stepped_point(maker: str) -> None:
 
     p = MAKERS[maker](f)
     assert p.value(np.ones(2)) == 2.0
-    stepped = r"(1\.0+\d+|\(1\+1e-20j\))"  # x[0] + h, or x[0] + ih for the complex step
-    with pytest.raises(ObjectiveError, match=rf"returned None at x = \[{stepped}, "):
+    # the point named is x + h e_j (or x + i h e_j for the complex step), not x
+    stepped = r"(1\.0+\d+|\(1\+1e-20j\))"
+    with pytest.raises(ObjectiveError, match=rf"(stepped to |at x = \[){stepped}"):
         p.grad(np.ones(2))
