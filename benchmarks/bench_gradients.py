@@ -9,7 +9,8 @@ Then (issue 11) gradopt's ``Jax`` against plain ``jax.jit(jax.value_and_grad(f))
 value and gradient brought back to NumPy, in float64: with x64 on, and with x64 off and
 the scoped ``jax.enable_x64`` switch around each call) and against ``Autograd``; and the
 bookkeeping of ``BaseProvider``: ``Analytic`` around functions that do nothing, against
-calling those functions bare.
+calling those functions bare (``--before REV`` adds the Analytic of a git revision, loaded
+side by side, e.g. ``--before ac39750`` for the code before issue 11).
 
 Each method is timed timeit-style (``number`` calls per repeat, best repeat reported),
 the methods taking turns within each repeat so that machine load hits them alike. Calls
@@ -225,9 +226,46 @@ def run_jax(d: int, repeat: int) -> None:
     print(f"  Autograd / Jax: {speedup:.1f}x (>= {target:g}x) {_flag(speedup >= target)}")
 
 
-def run_bookkeeping(d: int, repeat: int) -> None:
-    """BaseProvider's cost: Analytic around functions that do nothing, against them bare."""
-    from gradopt import Analytic
+def _gradopt_at(rev: str) -> Any:
+    """gradopt as of git revision `rev`, importable beside this one (as gradopt_<rev>)."""
+    import atexit
+    import importlib
+    import io
+    import shutil
+    import subprocess
+    import tarfile
+    import tempfile
+
+    root = Path(__file__).resolve().parents[1]
+    name = f"gradopt_{rev}"
+    where = Path(tempfile.mkdtemp(prefix="gradopt-before-"))
+    atexit.register(shutil.rmtree, where, ignore_errors=True)
+    archive = subprocess.run(
+        ["git", "-C", str(root), "archive", "--format=tar", rev, "gradopt"],
+        capture_output=True,
+        check=True,
+    ).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(where, filter="data")
+    (where / "gradopt").rename(where / name)
+    for source in (where / name).rglob("*.py"):  # its imports of itself, renamed
+        text = source.read_text()
+        for old, new in (
+            ("from gradopt.", f"from {name}."),
+            ("from gradopt import", f"from {name} import"),
+            ("import gradopt\n", f"import {name}\n"),
+            ('"gradopt.', f'"{name}.'),
+        ):
+            text = text.replace(old, new)
+        source.write_text(text)
+    sys.path.insert(0, str(where))
+    return importlib.import_module(name)
+
+
+def run_bookkeeping(d: int, repeat: int, before: str | None = None) -> None:
+    """BaseProvider's cost: Analytic around functions that do nothing, against them bare
+    (and against the Analytic of git revision `before`, when given)."""
+    import gradopt
 
     zeros = np.zeros(d)
 
@@ -240,25 +278,33 @@ def run_bookkeeping(d: int, repeat: int) -> None:
     def nothing_both(x: np.ndarray) -> tuple[float, np.ndarray]:
         return 0.0, zeros
 
-    fused = Analytic(nothing, value_and_grad=nothing_both)
-    separate = Analytic(nothing, nothing_grad)
-    funcs = {
+    versions = {"": gradopt} if before is None else {"": gradopt, before: _gradopt_at(before)}
+    funcs: dict[str, Callable[[np.ndarray], Any]] = {
         "bare value_and_grad": nothing_both,
-        "Analytic value_and_grad": fused.value_and_grad,
         "bare grad": nothing_grad,
-        "Analytic grad": separate.grad,
         "bare f": nothing,
-        "Analytic value": separate.value,
     }
+    hits = {}
+    for label, module in versions.items():
+        fused = module.Analytic(nothing, value_and_grad=nothing_both)
+        separate = module.Analytic(nothing, nothing_grad)
+        funcs[f"Analytic{label} value_and_grad"] = fused.value_and_grad
+        funcs[f"Analytic{label} grad"] = separate.grad
+        funcs[f"Analytic{label} value"] = separate.value
+        hits[label] = module.Analytic(nothing, value_and_grad=nothing_both).value_and_grad
     x0 = np.linspace(-1.0, 1.0, d)
     t = best_times(funcs, [x0, x0 + 1e-3], repeat)
-    hit = best_times({"cache hit": fused.value_and_grad}, [x0, x0], repeat)["cache hit"]
-    print(f"\nprovider bookkeeping, d = {d} (every call a new point; a cache hit: {_fmt(hit)})")
+    hit = best_times(hits, [x0, x0], repeat)
+    print(f"\nprovider bookkeeping, d = {d} (every call a new point)")
     for what in ("value_and_grad", "grad", "value"):
         bare = t["bare f" if what == "value" else f"bare {what}"]
         extra = (t[f"Analytic {what}"] - bare) * 1e6
         bound = f"(<= 2 µs) {_flag(extra <= 2)}" if what == "value_and_grad" and d == 100 else ""
-        print(f"  {what:<15} {_fmt(bare):>9} bare, +{extra:.2f} µs in a provider {bound}")
+        row = f"  {what:<15} {_fmt(bare):>9} bare, +{extra:.2f} µs in a provider {bound}"
+        if before is not None:
+            row += f"; at {before}: +{(t[f'Analytic{before} {what}'] - bare) * 1e6:.2f} µs"
+        print(row)
+    print("  cache hit       " + ", ".join(f"{k or 'now'}: {_fmt(v)}" for k, v in hit.items()))
 
 
 def main() -> None:
@@ -267,6 +313,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=7, help="repeats (best is kept)")
     parser.add_argument(
         "--only", choices=["providers", "jax", "bookkeeping"], help="run one part only"
+    )
+    parser.add_argument(
+        "--before", metavar="REV", help="also time the bookkeeping of git revision REV"
     )
     args = parser.parse_args()
     load = os.getloadavg()
@@ -280,7 +329,7 @@ def main() -> None:
             else:
                 run_jax(d, args.repeat)
         if args.only in (None, "bookkeeping"):
-            run_bookkeeping(d, args.repeat)
+            run_bookkeeping(d, args.repeat, args.before)
     load = os.getloadavg()
     print(f"\nload average at the end {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
 
