@@ -7,13 +7,16 @@ from typing import Any
 
 import numpy as np
 
-from gradopt import Analytic, Autograd, FiniteDifference, Symbolic
+from gradopt import Analytic, Autograd, FiniteDifference, Jax, Symbolic
 from gradopt.exceptions import (
+    AutogradTraceError,
     InvalidInputError,
+    JaxTraceError,
     MissingCapabilityError,
     NonFiniteEvaluationError,
     ObjectiveError,
 )
+from gradopt.gradients.autograd import ObjectArrayWarning
 from tests.bad_input.inputs import (
     GOOD,
     USERS_ERROR,
@@ -22,11 +25,8 @@ from tests.bad_input.inputs import (
     careless,
     point_inputs,
     raises,
-    returns_complex,
-    returns_none,
-    returns_string,
 )
-from tests.bad_input.outcomes import Case, Outcome, Raises, Returns
+from tests.bad_input.outcomes import Case, Outcome, Raises, Returns, Warns
 
 __all__ = ["CASES"]
 
@@ -37,12 +37,8 @@ PROVIDERS: dict[str, Callable[[Callable[..., Any]], Any]] = {
     "FiniteDifference (complex)": lambda f: FiniteDifference(f, method="complex"),
     "FiniteDifference (richardson)": lambda f: FiniteDifference(f, method="richardson"),
     "Autograd": Autograd,
+    "Jax": Jax,
 }
-
-
-#: Autograd hands these to autograd, which warns and fails inside itself (issue 16:
-#: ObjectiveError naming what f returned is on its way).
-_AWAITING = (returns_none, returns_string, returns_complex)
 
 
 def _nan_value_and_grad(result: Any) -> bool:
@@ -66,8 +62,6 @@ def _provider_cases() -> list[Case]:
         for label, thunk, outcome in point_inputs("x", p.value_and_grad):
             cases.append(Case(entry, f"``x``: {label}", thunk, outcome))
         for label, f, outcome in careless("f", _nan(entry)):
-            if entry == "Autograd" and f in _AWAITING:
-                continue
             cases.append(
                 Case(entry, label, (lambda m=make, f=f: m(f).value_and_grad(GOOD)), outcome)
             )
@@ -102,6 +96,18 @@ def _analytic_gradient_cases() -> list[Case]:
         ),
         Case(
             entry,
+            "``grad`` returns complex numbers",
+            with_grad(lambda x: bowl_grad(x) + 1j),
+            Raises(ObjectiveError, ("grad must return real numbers", "complex128")),
+        ),
+        Case(
+            entry,
+            "``grad`` returns strings",
+            with_grad(lambda x: np.array(["1", "2"])),
+            Raises(ObjectiveError, ("grad must return real numbers", "<U1")),
+        ),
+        Case(
+            entry,
             "``grad`` returns NaN",
             with_grad(lambda x: x * np.nan),
             Returns("the gradient is NaN, as grad says", lambda r: bool(np.all(np.isnan(r[1])))),
@@ -111,6 +117,82 @@ def _analytic_gradient_cases() -> list[Case]:
             "``hessp`` asked for, none given",
             lambda: Analytic(bowl, bowl_grad).hessp(GOOD, GOOD),
             Raises(MissingCapabilityError, ("no Hessian-vector product", "pass hessp=")),
+        ),
+    ]
+
+
+def _assigns(x: Any) -> Any:
+    y = x * 1.0
+    y[0] = 1.0
+    return y.sum()
+
+
+def _floats(x: Any) -> Any:
+    return float(x[0]) ** 2 + float(x[1]) ** 2
+
+
+def _numpy_inside(x: Any) -> Any:
+    return np.sum(np.asarray(x) ** 2)
+
+
+def _float32(x: Any) -> Any:
+    import jax.numpy as jnp
+
+    return jnp.sum(x**2).astype(jnp.float32)
+
+
+def _tracing_cases() -> list[Case]:
+    """Functions an automatic-differentiation backend cannot trace."""
+    cases = []
+    for entry, make, error in (
+        ("Autograd", Autograd, AutogradTraceError),
+        ("Jax", Jax, JaxTraceError),
+    ):
+        cases += [
+            Case(
+                entry,
+                "``f`` assigns into an array (``y[0] = 1``)",
+                lambda m=make: m(_assigns).value_and_grad(GOOD),
+                Raises(error, ("assign",)),
+            ),
+            Case(
+                entry,
+                "``f`` takes ``float(x[0])``",
+                lambda m=make: m(_floats).value_and_grad(GOOD),
+                Raises(error, ("trace",)),
+            ),
+        ]
+    return [
+        *cases,
+        Case(
+            "Autograd",
+            "``f`` calls ``np.dot(x, x)`` (NumPy traced through object arrays)",
+            lambda: Autograd(lambda x: np.dot(x, x)).value_and_grad(GOOD),
+            Warns(ObjectArrayWarning, ("converts its argument to a NumPy array",)),
+        ),
+        Case(
+            "Jax",
+            "``f`` calls ``np.asarray(x)``",
+            lambda: Jax(_numpy_inside).value_and_grad(GOOD),
+            Raises(JaxTraceError, ("calls NumPy", "jax.numpy")),
+        ),
+        Case(
+            "Jax",
+            "``f`` returns float32",
+            lambda: Jax(_float32).value_and_grad(GOOD),
+            Raises(ObjectiveError, ("float32", "Jax works in float64")),
+        ),
+        Case(
+            "Jax",
+            "``jit='yes'``",
+            lambda: Jax(bowl, jit="yes"),  # type: ignore[arg-type]
+            Raises(InvalidInputError, ("jit must be True or False", "'yes'")),
+        ),
+        Case(
+            "Jax",
+            "``args=3``",
+            lambda: Jax(bowl, args=3),  # type: ignore[arg-type]
+            Raises(InvalidInputError, ("args must be a tuple", "int")),
         ),
     ]
 
@@ -223,5 +305,6 @@ CASES = [
     *_vectorized_cases(),
     *_analytic_gradient_cases(),
     *_autograd_cases(),
+    *_tracing_cases(),
     *_symbolic_cases(),
 ]

@@ -2,8 +2,8 @@
 
 A *point* input is a value for an argument such as ``x`` or ``x0``; its outcome depends
 only on the argument's name. An *objective* input is a function f that misbehaves; the
-functions are written with ``autograd.numpy`` and carry complex numbers, so that every
-provider can take them and only the misbehaviour shows.
+functions use array methods only and carry complex numbers, so that every provider
+(numpy, autograd, JAX) can take them and only the misbehaviour shows.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import autograd.numpy as anp
 import numpy as np
 import pandas as pd
 
@@ -36,8 +35,11 @@ USERS_ERROR = Raises(ValueError, ("boom: the user's own error",), unchanged=True
 
 
 def bowl(x: Any) -> Any:
-    """``sum((x - 1)**2)``: works with every provider, scalars and complex steps."""
-    return anp.sum((x - 1.0) ** 2)
+    """``sum((x - 1)**2)``, written with array methods: works with every provider (numpy,
+    autograd and JAX arrays), scalars and complex steps (and plain floats, which
+    ``step_error`` passes)."""
+    squares = (x - 1.0) ** 2
+    return squares.sum() if hasattr(squares, "sum") else squares
 
 
 def bowl_grad(x: Any) -> Any:
@@ -54,7 +56,7 @@ def returns_none(x: Any) -> Any:
 
 
 def returns_array(x: Any) -> Any:
-    return anp.ones(2) * anp.sum(x)
+    return np.ones(2) * bowl(x)
 
 
 def returns_string(x: Any) -> Any:

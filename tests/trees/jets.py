@@ -37,7 +37,7 @@ import numpy as np
 
 from tests.trees.nodes import Binary, Const, MatVec, Node, Root, Tree, Unary, Var
 
-__all__ = ["ELEMENTARY", "ETA", "Analysis", "U", "analyse"]
+__all__ = ["ELEMENTARY", "ETA", "Analysis", "U", "analyse", "gamma"]
 
 U = 2.0**-53  #: unit roundoff of float64
 ELEMENTARY = 8 * U  #: relative error of exp, sin, cos, tanh, log, ** (4 ulps)
@@ -46,7 +46,8 @@ _LD = np.longdouble
 _U_TRUTH = float(np.finfo(_LD).eps) / 2
 
 
-def _gamma(n: int) -> float:
+def gamma(n: int) -> float:
+    """``gamma_n = n u / (1 - n u)``: the relative error bound of n roundings."""
     return n * U / (1 - n * U)
 
 
@@ -230,7 +231,7 @@ class _Walker:
         n = matrix.shape[1]
         self.count += n
         t = np.asarray(a.t @ matrix.T.astype(_LD))
-        m, g = np.abs(matrix).T, _gamma(n)
+        m, g = np.abs(matrix).T, gamma(n)
         e = a.e @ m + g * (np.abs(a.v) @ m) + 2 * n * ETA
         gabs = a.gabs @ m
         return _Jet(t, e, gabs, a.eg @ m + g * gabs + 2 * n * self.eta)
@@ -238,7 +239,7 @@ class _Walker:
     def total(self, a: _Jet) -> _Jet:
         n = a.t.shape[-1]
         self.count += n
-        g = _gamma(n)
+        g = gamma(n)
         t = a.t.sum(axis=-1, keepdims=True)
         e = a.e.sum(axis=-1, keepdims=True) + g * np.abs(a.v).sum(axis=-1, keepdims=True)
         gabs = a.gabs.sum(axis=-1, keepdims=True)
@@ -293,7 +294,7 @@ class Analysis:
         from the truth: its rounding bound, a ``gamma_N`` term covering any order of the
         products and sums (reverse mode accumulates at fan-out, forward mode at fan-in, a
         derivative formula in its own order), and the truth's own rounding."""
-        bound = self.grad_error + _gamma(self.rounding_count) * self.grad_abs
+        bound = self.grad_error + gamma(self.rounding_count) * self.grad_abs
         return bound * (1 + self.truth_error / U)
 
 
