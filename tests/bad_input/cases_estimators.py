@@ -30,7 +30,7 @@ def _fitted_coef(estimator: type) -> Callable[[Any], bool]:
     return lambda coef: bool(np.allclose(coef, reference, rtol=1e-6, atol=1e-9))
 
 
-def _x_inputs(fit: bool) -> list[tuple[str, Any, Outcome | None]]:
+def _x_inputs() -> list[tuple[str, Any, Outcome | None]]:
     """X inputs; None as outcome: works, like the float array."""
     return [
         (
@@ -65,7 +65,7 @@ def _fit_cases(estimator: type) -> list[Case]:
     entry = f"{estimator.__name__}.fit"
     same = Returns("as with the float array", _fitted_coef(estimator))
     cases = []
-    for label, data, outcome in _x_inputs(fit=True):
+    for label, data, outcome in _x_inputs():
         y = Y[: len(data)] if np.ndim(data) >= 1 else Y
         cases.append(
             Case(entry, label, (lambda d=data, y=y: estimator().fit(d, y).coef_), outcome or same)
@@ -158,7 +158,7 @@ def _predict_cases(estimator: type) -> list[Case]:
             Raises(ValueError, ("X has 3 features", "expecting 2 features")),
         ),
     ]
-    for label, data, outcome in _x_inputs(fit=False):
+    for label, data, outcome in _x_inputs():
         if "DataFrame" in label:  # fitted on an array: scikit-learn warns, and predicts
             outcome = Warns(UserWarning, ("X has feature names",))
         elif "no rows" in label:
