@@ -1,0 +1,228 @@
+"""The Dask executor of the row-block reduction: X stays on the workers.
+
+:class:`DaskBlocks` holds row-chunked ``dask.array`` s ``X``, ``y`` and (optionally)
+``sample_weight``, persisted once (on a ``distributed`` cluster: in the workers'
+memory). Each :meth:`~DaskBlocks.reduce` is one task per chunk, which runs the
+in-memory executor :class:`~gradopt.linear_model._blocked.RowBlocks` over the chunk's
+rows (cache-sized blocks, the same block functions), and a tree of combine tasks
+(fan-in 8): only the combined parts, vectors of the size of ``w``, travel to the
+client. :meth:`~DaskBlocks.map` gives a Dask array (one value per row) without
+computing it.
+
+Dask is imported only when this module is used (the ``dask`` extra).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from gradopt._typing import FloatArray
+from gradopt.exceptions import InvalidInputError
+from gradopt.linear_model._blocked import BLOCK_ELEMENTS, RowBlocks, add
+
+__all__ = ["DaskBlocks", "dask_predict", "is_dask_array"]
+
+_FAN_IN = 8  # parts combined per task of the tree reduction
+
+
+def _dask() -> Any:
+    """The ``dask`` module, imported on first use (typed loosely: Dask is untyped)."""
+    import dask
+
+    return dask
+
+
+def _da() -> Any:
+    """The ``dask.array`` module, imported on first use."""
+    import dask.array
+
+    return dask.array
+
+
+def is_dask_array(data: Any) -> bool:
+    """Whether `data` is a ``dask.array.Array`` (without importing Dask otherwise)."""
+    if not type(data).__module__.startswith("dask."):
+        return False
+    return isinstance(data, _da().Array)
+
+
+def _reduce_chunk(
+    fn: Callable[..., Any],
+    combine: Callable[[Any, Any], Any],
+    elements: int,
+    X: Any,
+    y: FloatArray,
+    sample_weight: FloatArray | None,
+) -> Any:
+    """One chunk's part: the in-memory reduction over its rows."""
+    return RowBlocks(X, y, sample_weight).reduce(fn, combine, elements)
+
+
+def _combine_all(combine: Callable[[Any, Any], Any], *parts: Any) -> Any:
+    return functools.reduce(combine, parts)
+
+
+def _map_chunk(
+    fn: Callable[..., Any], X: Any, y: FloatArray, sample_weight: FloatArray | None = None
+) -> Any:
+    return RowBlocks(X, y, sample_weight).map(fn)
+
+
+def _as_float_dask(name: str, data: Any, ndim: int, chunks: Any = None) -> Any:
+    """`data` as a float64 Dask array of `ndim` dimensions (numpy data is wrapped)."""
+    da = _da()
+    if not is_dask_array(data):
+        data = np.asarray(data)
+        if chunks is None:
+            raise InvalidInputError(f"{name} must be a dask.array when X is one.")
+        data = da.from_array(data, chunks=chunks)
+    if data.ndim != ndim:
+        raise InvalidInputError(
+            f"{name} must be a {ndim}-D dask.array; got {data.ndim} dimension(s), shape "
+            f"{data.shape}."
+        )
+    if data.dtype.kind not in "biuf":
+        raise InvalidInputError(f"{name} must hold real numbers; got dtype {data.dtype}.")
+    if any(np.isnan(size) for size in data.shape):
+        raise InvalidInputError(
+            f"{name} has unknown chunk sizes (shape {data.shape}); call "
+            f"{name}.compute_chunk_sizes() first."
+        )
+    return data.astype(np.float64)
+
+
+def _check_weights(sample_weight: Any) -> None:
+    """Refuse negative or non-finite weights, as scikit-learn does in memory."""
+    da = _da()
+    lowest, finite = _dask().compute(sample_weight.min(), da.isfinite(sample_weight).all())
+    if not finite:
+        raise InvalidInputError("sample_weight must be finite; it holds NaN or infinity.")
+    if lowest < 0:
+        raise InvalidInputError(
+            f"sample_weight must be non-negative; its smallest value is {float(lowest):.3g}."
+        )
+
+
+def _predict_chunk(coef: FloatArray, intercept: float, X: Any) -> FloatArray:
+    result: FloatArray = np.asarray(X @ coef) + intercept
+    return result
+
+
+def dask_predict(X: Any, coef: FloatArray, intercept: float, n_features: int) -> Any:
+    """``X @ coef + intercept`` for a Dask array `X`, as a lazy Dask array.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> X = da.from_array(np.arange(6.0).reshape(3, 2), chunks=(2, 1))
+    >>> dask_predict(X, np.array([1.0, -1.0]), 0.5, 2).compute()
+    array([-0.5, -0.5, -0.5])
+    """
+    X = _as_float_dask("X", X, 2)
+    if X.shape[1] != n_features:
+        raise InvalidInputError(
+            f"X has {X.shape[1]} features, but the model was fitted with {n_features}."
+        )
+    if X.numblocks[1] > 1:
+        X = X.rechunk({1: -1})
+    chunk = functools.partial(_predict_chunk, np.asarray(coef, dtype=np.float64), intercept)
+    return X.map_blocks(chunk, drop_axis=1, dtype=np.float64)
+
+
+class DaskBlocks:
+    """Row-chunked Dask arrays as blocks of the reduction, persisted once.
+
+    Parameters
+    ----------
+    X : dask.array.Array of shape (n_samples, n_features)
+        Rechunked to one chunk across the columns if needed.
+    y : dask.array.Array or array-like of shape (n_samples,)
+        Brought to the row chunks of X.
+    sample_weight : dask.array.Array, array-like of shape (n_samples,) or None
+
+    Raises
+    ------
+    gradopt.exceptions.InvalidInputError
+        When the arrays are not numeric, have the wrong dimensions, unknown chunk sizes
+        or different numbers of rows.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> X = da.from_array(np.arange(12.0).reshape(6, 2), chunks=(2, 2))
+    >>> blocks = DaskBlocks(X, da.ones(6, chunks=3), None)
+    >>> blocks.reduce(lambda X_b, y_b, sw_b: X_b.sum(axis=0) + y_b.sum())
+    array([36., 42.])
+    >>> blocks.map(lambda X_b, y_b, sw_b: X_b[:, 0] * y_b).compute()
+    array([ 0.,  2.,  4.,  6.,  8., 10.])
+    """
+
+    in_memory = False
+
+    def __init__(self, X: Any, y: Any, sample_weight: Any) -> None:
+        X = _as_float_dask("X", X, 2)
+        if X.numblocks[1] > 1:
+            X = X.rechunk({1: -1})
+        rows = X.chunks[0]
+        y = _as_float_dask("y", y, 1, rows)
+        arrays = {"y": y}
+        if sample_weight is not None:
+            arrays["sample_weight"] = _as_float_dask("sample_weight", sample_weight, 1, rows)
+        for name, array in arrays.items():
+            if array.shape[0] != X.shape[0]:
+                raise InvalidInputError(
+                    f"X and {name} have inconsistent numbers of samples: {X.shape[0]} and "
+                    f"{array.shape[0]}."
+                )
+        aligned = [array.rechunk((rows,)) for array in arrays.values()]
+        persisted = _dask().persist(X, *aligned)
+        self.X, self.y = persisted[0], persisted[1]
+        self.sample_weight = persisted[2] if len(persisted) > 2 else None
+        if self.sample_weight is not None:
+            _check_weights(self.sample_weight)
+        self.n_samples, self.n_features = (int(size) for size in self.X.shape)
+        self._chunks = list(
+            zip(
+                self.X.to_delayed()[:, 0],
+                self.y.to_delayed(),
+                [None] * len(rows)
+                if self.sample_weight is None
+                else self.sample_weight.to_delayed(),
+                strict=True,
+            )
+        )
+
+    def reduce(
+        self,
+        fn: Callable[..., Any],
+        combine: Callable[[Any, Any], Any] = add,
+        elements: int = BLOCK_ELEMENTS,
+    ) -> Any:
+        """One task per chunk (the in-memory reduction over its rows), then a tree of
+        combine tasks; computed on the current Dask scheduler."""
+        dask = _dask()
+        task = dask.delayed(_reduce_chunk, pure=False)
+        parts = [task(fn, combine, elements, *chunk) for chunk in self._chunks]
+        merge = dask.delayed(_combine_all, pure=False)
+        while len(parts) > 1:
+            parts = [
+                merge(combine, *parts[i : i + _FAN_IN]) for i in range(0, len(parts), _FAN_IN)
+            ]
+        return dask.compute(parts[0])[0]
+
+    def map(self, fn: Callable[..., Any], dtype: Any = np.float64) -> Any:
+        """``fn(X_b, y_b, sw_b)`` row by row, as a lazy Dask array of the rows' values."""
+        arrays: list[Any] = [self.X, "ij", self.y, "i"]
+        if self.sample_weight is not None:
+            arrays += [self.sample_weight, "i"]
+        return _da().blockwise(
+            functools.partial(_map_chunk, fn),
+            "i",
+            *arrays,
+            concatenate=True,
+            dtype=dtype,
+        )
