@@ -21,6 +21,7 @@ and report ``n_samples``, ``n_features`` and ``in_memory``.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
@@ -29,7 +30,7 @@ import scipy.sparse as sp
 
 from gradopt._typing import FloatArray
 
-__all__ = ["BLOCK_ELEMENTS", "Blocks", "RowBlocks", "add", "block_rows"]
+__all__ = ["BLOCK_ELEMENTS", "Blocks", "RowBlocks", "add", "block_rows", "centred"]
 
 # Entries of X per block: 128 Ki float64 = 1 MB, which stays in the (1-2 MB) L2 cache of
 # one core with the block's centred copy. Larger blocks spill to L3 (slower on a busy
@@ -57,12 +58,45 @@ def block_rows(X: Any, elements: int = BLOCK_ELEMENTS) -> int:
     return max(1, int(elements // max(per_row, 1)))
 
 
+_SCRATCH = threading.local()  # per thread: the tiled centre and a block-sized buffer
+
+
+def centred(X_b: FloatArray, center: FloatArray) -> FloatArray:
+    """``X_b - center`` for a dense C-ordered block, in a scratch buffer of this thread.
+
+    numpy's broadcast ``X_b - center`` runs one inner loop per row (as many as the
+    columns, often 10 or 20 entries): about 1.5 ns per entry, more than the products
+    that follow. Subtracting a cached block-sized tile of `center` is one contiguous
+    loop (3x faster). The result is overwritten by the next call in the same thread:
+    use it before then.
+
+    Examples
+    --------
+    >>> centred(np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([1.0, 1.0]))
+    array([[0., 1.],
+           [2., 3.]])
+    """
+    rows, d = X_b.shape
+    tile = getattr(_SCRATCH, "tile", None)
+    if (
+        tile is None
+        or tile.shape[0] < rows
+        or tile.shape[1] != d
+        or not np.array_equal(tile[0], center)
+    ):
+        tile = np.tile(np.asarray(center, dtype=np.float64), (max(rows, 1), 1))
+        _SCRATCH.tile, _SCRATCH.buffer = tile, np.empty_like(tile)
+    out: FloatArray = np.subtract(X_b, tile[:rows], out=_SCRATCH.buffer[:rows])
+    return out
+
+
 class Blocks(Protocol):
     """Where the rows of ``(X, y, sample_weight)`` live, and how to reduce over them."""
 
     n_samples: int
     n_features: int
     in_memory: bool
+    sparse: bool
 
     def reduce(
         self,
@@ -72,6 +106,13 @@ class Blocks(Protocol):
     ) -> Any:  # pragma: no cover - protocol
         """``fn(X_b, y_b, sw_b)`` over every block of about `elements` entries of X,
         combined pairwise by `combine`."""
+        ...
+
+    def every(
+        self, step: int, with_x: bool = False
+    ) -> tuple[Any, FloatArray, FloatArray | None]:  # pragma: no cover - protocol
+        """``(X, y, sample_weight)`` of rows ``0, step, 2·step, ...``, in memory (X only
+        `with_x`, else None; weights None for unit weights)."""
         ...
 
     def map(
@@ -114,6 +155,7 @@ class RowBlocks:
             sample_weight = None
         self.X, self.y, self.sample_weight = X, y, sample_weight
         self.n_samples, self.n_features = X.shape
+        self.sparse = bool(sp.issparse(X))
         self.rows = None if rows is None else max(1, int(rows))
 
     def blocks(
@@ -140,6 +182,15 @@ class RowBlocks:
         if total is None:
             raise ValueError("there are no rows to reduce over (n_samples = 0)")
         return total
+
+    def every(self, step: int, with_x: bool = False) -> tuple[Any, FloatArray, FloatArray | None]:
+        """``(X, y, sample_weight)`` of rows ``0, step, 2·step, ...`` (y and the weights as
+        views; X, only `with_x`, a copy)."""
+        sw = self.sample_weight
+        X = None
+        if with_x:
+            X = self.X[::step] if self.sparse else np.ascontiguousarray(self.X[::step])
+        return X, self.y[::step], None if sw is None else sw[::step]
 
     def map(self, fn: Callable[..., Any], dtype: Any = np.float64) -> Any:
         """``fn(X_b, y_b, sw_b)`` over every block, concatenated along the rows."""

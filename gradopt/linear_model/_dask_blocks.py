@@ -162,6 +162,7 @@ class DaskBlocks:
     """
 
     in_memory = False
+    sparse = False
 
     def __init__(self, X: Any, y: Any, sample_weight: Any) -> None:
         X = _as_float_dask("X", X, 2)
@@ -213,6 +214,14 @@ class DaskBlocks:
                 merge(combine, *parts[i : i + _FAN_IN]) for i in range(0, len(parts), _FAN_IN)
             ]
         return dask.compute(parts[0])[0]
+
+    def every(self, step: int, with_x: bool = False) -> tuple[Any, FloatArray, FloatArray | None]:
+        """``(X, y, sample_weight)`` of rows ``0, step, 2·step, ...``, brought to the
+        client (X only `with_x`)."""
+        wanted = {"y": self.y, "X": self.X if with_x else None, "w": self.sample_weight}
+        arrays = {key: array[::step] for key, array in wanted.items() if array is not None}
+        values = dict(zip(arrays, _dask().compute(*arrays.values()), strict=True))
+        return values.get("X"), values["y"], values.get("w")
 
     def map(self, fn: Callable[..., Any], dtype: Any = np.float64) -> Any:
         """``fn(X_b, y_b, sw_b)`` row by row, as a lazy Dask array of the rows' values."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import warnings
 from collections.abc import Callable
 from numbers import Integral, Real
@@ -23,6 +24,7 @@ from gradopt.linear_model._dask_blocks import DaskBlocks, dask_predict, is_dask_
 from gradopt.linear_model._huber_degenerate import certified_kink
 from gradopt.linear_model._huber_loss import huber_outliers
 from gradopt.linear_model._huber_objective import HuberObjective
+from gradopt.linear_model._huber_start import sample_start
 from gradopt.linear_model._huber_strategies import GRADIENTS, SOLVERS, BestSeen, Solver
 from gradopt.linear_model._huber_verdict import Verdict, judge, stationarity
 from gradopt.optimizers import Status, minimize
@@ -196,9 +198,9 @@ class HuberRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
                 epsilon=self.epsilon,
                 alpha=self.alpha,
                 fit_intercept=self.fit_intercept,
-                log_sigma=not solver.bounded,
+                log_sigma=os.environ.get("LOGSIG", "0") == "1" or not solver.bounded,
             )
-            start = self._start(objective)
+            start = self._start(objective, solver)
             objective.check_finite(start)
             provider = BestSeen(self._provider(objective))
             # Past the start, a non-finite value at a trial point is the optimizer's to
@@ -260,11 +262,16 @@ class HuberRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
             )
         return provider
 
-    def _start(self, objective: HuberObjective) -> FloatArray:
+    def _start(self, objective: HuberObjective, solver: Solver) -> FloatArray:
+        """The previous fit (`warm_start`), the fit of a sample of the rows (large data,
+        see :mod:`~gradopt.linear_model._huber_start`), or no slope and ``sigma = s_y``."""
         fitted = getattr(self, "coef_", None)
         if self.warm_start and fitted is not None and fitted.shape == (objective.n_features,):
             return objective.internal(fitted, self.intercept_, self.scale_)
-        return objective.start()
+        sampled = (
+            sample_start(objective, solver, self.max_iter, self.tol) if self.max_iter else None
+        )
+        return objective.start() if sampled is None else sampled
 
     def _solve(
         self, provider: BestSeen, start: FloatArray, solver: Solver, objective: HuberObjective
@@ -280,7 +287,7 @@ class HuberRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
             provider,
             start,
             method=solver.method,
-            bounds=objective.bounds(),
+            bounds=objective.bounds() if solver.bounded else None,
             options=solver.options(self.max_iter, self.tol),
         )
 
@@ -308,8 +315,13 @@ class HuberRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         self.intercept_ = float(params[d]) if self.fit_intercept else 0.0
         self.scale_ = float(params[-1])
         self.n_iter_ = int(result.nit)
+        threshold = self.scale_ * self.epsilon
         flags = functools.partial(
-            huber_outliers, theta, threshold=self.scale_ * self.epsilon, **objective.centres
+            huber_outliers,
+            theta,
+            threshold=threshold,
+            rounding=not threshold > objective.rounding(theta),
+            **objective.centres,
         )
         self.outliers_ = objective.blocks.map(flags, dtype=bool)
         if not objective.blocks.in_memory:

@@ -39,7 +39,7 @@ from autograd.extend import defvjp, primitive
 from autograd.tracer import getval
 
 from gradopt._typing import FloatArray
-from gradopt.linear_model._blocked import RowBlocks
+from gradopt.linear_model._blocked import RowBlocks, centred
 
 __all__ = [
     "TRACED_BLOCK_ELEMENTS",
@@ -93,6 +93,7 @@ def huber_block(
     epsilon: float,
     x_center: FloatArray | None = None,
     y_center: float = 0.0,
+    copy_centred: bool = False,
 ) -> tuple[float, FloatArray]:
     """One row block's share of ``L - α·‖coef‖²`` and of its gradient in `theta`.
 
@@ -107,8 +108,13 @@ def huber_block(
         The block's sample weights; None for unit weights.
     epsilon : float
     x_center : ndarray of shape (n_features,), optional
-        Subtracted from every row (dense blocks: in a block-sized copy).
+        The centre of the rows of X.
     y_center : float, default 0
+    copy_centred : bool, default False
+        Centre a dense block in a (cache-resident) copy before its products, so that
+        no digits cancel between ``X_b @ coef`` and ``x_center @ coef`` when the centre
+        is large next to the spread of the columns (1.7e12 + noise); else the centre
+        enters as ``x_center @ coef`` (cheaper, and as accurate for small offsets).
 
     Returns
     -------
@@ -126,26 +132,28 @@ def huber_block(
     """
     d = X_b.shape[1]
     sigma = float(theta[d + 1])
-    Z, correction, residual = _residual(theta, X_b, y_b, x_center, y_center)
+    Z, correction, residual = _residual(theta, X_b, y_b, x_center, y_center, copy_centred)
     # In units of sigma, t/σ = clip(r/σ, -ε, ε): the loss t·(2r - t)/σ, its r-derivative
     # 2t/σ and its σ-derivative -(t/σ)² are then formed without r² or ε² (which overflow
     # for y near 1e154 or epsilon = 1e200 although the loss itself is finite).
     bound = _bound(epsilon, sigma)
-    clipped = np.clip(residual, -bound, bound)
-    ratio = clipped / sigma
+    ratio = np.clip(residual, -bound, bound)
+    ratio /= sigma
     if sw_b is None:
         weight, weighted = float(residual.shape[0]), ratio
     else:
         weight, weighted = float(np.sum(sw_b)), sw_b * ratio
-    # t·(2r - t) = 2·|t|·|r| - t² >= |t|·|r|: the difference loses at most one bit.
-    loss = weight * sigma + (2.0 * float(weighted @ residual) - float(weighted @ clipped))
+    # Σ s·t·(2r - t)/σ = 2·Σ s·(t/σ)·r - σ·Σ s·(t/σ)²; the terms are 2·|t|·|r| - t² >=
+    # |t|·|r|: the difference loses at most one bit.
+    square = float(weighted @ ratio)
+    loss = weight * sigma + (2.0 * float(weighted @ residual) - sigma * square)
     grad = np.empty(d + 2)
     total = float(np.sum(weighted))
     grad[:d] = -2.0 * np.asarray(Z.T @ weighted)
     if correction is not None:
         grad[:d] += 2.0 * total * correction
     grad[d] = -2.0 * total
-    grad[d + 1] = weight - float(weighted @ ratio)
+    grad[d + 1] = weight - square
     return loss, grad
 
 
@@ -158,6 +166,7 @@ def huber_block_value(
     epsilon: float,
     x_center: FloatArray | None = None,
     y_center: float = 0.0,
+    copy_centred: bool = False,
 ) -> Any:
     """The loss of :func:`huber_block`, written with autograd.numpy (traceable in `theta`).
 
@@ -170,8 +179,11 @@ def huber_block_value(
     """
     d = X_b.shape[1]
     coef, shift, sigma = theta[:d], theta[d], theta[d + 1]
-    Z, correction = _centred(X_b, x_center)
-    residual = (y_b - y_center) - matvec(Z, coef) - shift
+    correction = x_center
+    if x_center is not None and copy_centred and not sp.issparse(X_b):
+        # A copy of its own: autograd multiplies by it again in the backward pass.
+        X_b, correction = np.subtract(X_b, x_center), None
+    residual = (y_b - y_center) - matvec(X_b, coef) - shift
     if correction is not None:
         residual = residual + anp.dot(correction, coef)
     # Which samples are outliers is piecewise constant: computed outside the trace.
@@ -206,12 +218,16 @@ def huber_outliers(
     threshold: float,
     x_center: FloatArray | None = None,
     y_center: float = 0.0,
+    copy_centred: bool = False,
+    rounding: bool = True,
 ) -> Any:
     """Whether each row's residual exceeds `threshold` (``epsilon·sigma``) and its own
     rounding: ``4·(d + 2)·eps`` times the sum of the magnitudes that make it up,
     ``|y - y_center| + |X - x_center|·|coef| + |shift|`` (an a-priori bound of the
     error of the residual, with margin). Rounding-level residuals of an exact fit,
-    where sigma sits at its bound of ``10·eps·s_y``, are then never outliers.
+    where sigma sits at its bound of ``10·eps·s_y``, are then never outliers. Without
+    `rounding` (the caller knows that `threshold` exceeds every such bound) only the
+    threshold counts.
 
     Examples
     --------
@@ -220,44 +236,44 @@ def huber_outliers(
     array([False, False,  True])
     """
     d = X_b.shape[1]
-    Z, correction, residual = _residual(theta, X_b, y_b, x_center, y_center)
+    Z, correction, residual = _residual(theta, X_b, y_b, x_center, y_center, copy_centred)
     flagged = np.abs(residual) > threshold
-    rows = np.flatnonzero(flagged)
-    if rows.size:  # few rows, usually: their rounding bound from a copy of them
-        coef = np.abs(theta[:d])
+    rows = np.flatnonzero(flagged) if rounding else ()
+    if len(rows):  # few rows, usually: their rounding bound from a copy of them
         Z_rows = Z[rows]
-        Z_rows = abs(Z_rows.toarray() - correction) if correction is not None else np.abs(Z_rows)
-        size = np.abs(y_b[rows] - y_center) + Z_rows @ coef + abs(float(theta[d]))
+        if sp.issparse(Z_rows):
+            Z_rows = Z_rows.toarray()
+        if correction is not None:
+            Z_rows = Z_rows - correction
+        size = np.abs(y_b[rows] - y_center) + np.abs(Z_rows) @ np.abs(theta[:d])
+        size += abs(float(theta[d]))
         flagged[rows] = np.abs(residual[rows]) > 4 * (d + 2) * _EPS * size
     return flagged
 
 
 def _residual(
-    theta: FloatArray, X_b: Any, y_b: FloatArray, x_center: Any, y_center: float
+    theta: FloatArray,
+    X_b: Any,
+    y_b: FloatArray,
+    x_center: FloatArray | None,
+    y_center: float,
+    copy_centred: bool,
 ) -> tuple[Any, FloatArray | None, FloatArray]:
-    """``(Z, correction, residual)``: the block as :func:`_centred` gives it and the
-    residual ``(y_b - y_center) - (X_b - x_center) @ coef - shift``."""
+    """``(Z, correction, residual)``: the residual
+    ``(y_b - y_center) - (X_b - x_center) @ coef - shift`` and how the block entered it,
+    ``Z - correction = X_b - x_center`` row by row (``Z`` a centred copy in this thread's
+    scratch buffer, ``correction`` None; or ``Z = X_b``, ``correction = x_center``)."""
     d = X_b.shape[1]
     coef, shift = theta[:d], float(theta[d])
-    Z, correction = _centred(X_b, x_center)
+    Z, correction = X_b, x_center
+    if x_center is not None and copy_centred and not sp.issparse(X_b):
+        Z, correction = centred(X_b, x_center), None
     residual = y_b - y_center
     residual -= Z @ coef
-    if correction is not None:
-        residual += float(correction @ coef)
-    if shift:
-        residual -= shift
+    offset = (float(correction @ coef) if correction is not None else 0.0) - shift
+    if offset:
+        residual += offset
     return Z, correction, residual
-
-
-def _centred(X_b: Any, x_center: FloatArray | None) -> tuple[Any, FloatArray | None]:
-    """``(Z, correction)`` with ``X_b - x_center = Z - correction`` row by row: a dense
-    block centred in a copy of its own size (``correction`` None), a sparse block as it
-    is (``correction = x_center``, applied to the products)."""
-    if x_center is None:
-        return X_b, None
-    if sp.issparse(X_b):
-        return X_b, x_center
-    return np.subtract(X_b, x_center), None
 
 
 def _theta(params: Any, n_features: int) -> tuple[Any, Any, bool]:

@@ -51,7 +51,7 @@ __all__ = ["GRADIENT_MARGIN", "HuberObjective"]
 _CHUNK_ELEMENTS = BLOCK_ELEMENTS  # entries of X per row block (the name RobustObjective uses)
 _EPS = float(np.finfo(np.float64).eps)
 _TINY = float(np.finfo(np.float64).tiny)
-_CONSTANT = 64 * _EPS  # relative spread of a column that is constant but for rounding
+_OFFSET = 16.0  # a column whose mean exceeds 16 spreads is centred in a copy of each block
 _MIN_SIGMA = 10 * _EPS  # scikit-learn's lower bound on sigma (here relative to s_y)
 GRADIENT_MARGIN = 100.0  # F = GRADIENT_MARGIN · (mean objective): see the module docstring
 
@@ -91,14 +91,6 @@ def _check_scales(objective: HuberObjective, spread: FloatArray) -> None:
         )
 
 
-def _column_spread(spread: FloatArray, peak: FloatArray) -> FloatArray:
-    """The columns' spreads, a column constant but for rounding (a spread within
-    64·eps of its largest value) scaled by that value instead, or by 1 if it is zero."""
-    constant = spread <= _CONSTANT * peak
-    result: FloatArray = np.where(constant, np.where(peak > 0, peak, 1.0), spread)
-    return result
-
-
 class HuberObjective:
     """Scikit-learn's Huber objective on fixed data, in standardised coordinates.
 
@@ -136,17 +128,13 @@ class HuberObjective:
         self.fit_intercept, self.log_sigma = fit_intercept, log_sigma
         self.n_features = blocks.n_features
         summary = summarise(blocks, fit_intercept)
-        for name, peak in (("X", summary.x_peak), ("y", summary.y_peak)):
-            if not np.all(np.isfinite(peak)):  # validated in memory; Dask arrays are not
-                raise InvalidInputError(f"{name} must be finite; it holds NaN or infinity.")
         self.total_weight = summary.total_weight
         if not 0 < self.total_weight < np.inf:
             raise InvalidInputError(
                 "sample_weight must have a positive, finite sum (the objective is about "
                 f"that sum times the spread of y); it sums to {self.total_weight:.3g}."
             )
-        self.mean, self.x_peak = summary.x_mean, summary.x_peak
-        spread = _column_spread(summary.x_spread, summary.x_peak)
+        self.mean, spread, self.x_peak = summary.x_mean, summary.x_spread, summary.x_peak
         self.y_center, self.y_peak = summary.y_mean, summary.y_peak  # y_mean: 0 unless fitted
         self.y_scale = robust_spread(blocks, self.y_center, summary.y_spread, summary.y_peak)
         # Unit steps in v_coef should change L about equally in every coordinate: the
@@ -163,9 +151,12 @@ class HuberObjective:
         # then equivariant under rescaling y (targets around 1e-20 are not all inliers
         # of a sigma that cannot shrink below 2e-15).
         self.min_sigma = max(_MIN_SIGMA * self.y_scale, _TINY)
+        with np.errstate(all="ignore"):
+            offset = float(np.max(np.abs(self.mean) / spread, initial=0.0))
         self.centres: dict[str, Any] = {
             "x_center": self.mean if fit_intercept else None,
             "y_center": self.y_center,
+            "copy_centred": bool(fit_intercept and not blocks.sparse and offset > _OFFSET),
         }
         """The centres the block functions subtract (keyword arguments)."""
         self.last: tuple[FloatArray, float, FloatArray] | None = None
@@ -214,11 +205,25 @@ class HuberObjective:
         """The default start: no slope, the weighted mean as intercept, ``sigma = s_y``."""
         return self.internal(np.zeros(self.n_features), self.y_center, self.y_scale)
 
-    def bounds(self) -> list[tuple[float | None, float | None]] | None:
-        """Bounds of the internal point (``sigma >= 10·eps·s_y``), or None with ``log_sigma``."""
-        if self.log_sigma:
-            return None
-        return [(None, None)] * (self.n_params - 1) + [(self.min_sigma / self.y_scale, None)]
+    def bounds(self) -> list[tuple[float | None, float | None]]:
+        """Bounds of the internal point: ``sigma >= 10·eps·s_y``."""
+        low = self.min_sigma / self.y_scale
+        return [(None, None)] * (self.n_params - 1) + [
+            (np.log(low) if self.log_sigma else low, None)
+        ]
+
+    def rounding(self, theta: FloatArray) -> float:
+        """An upper bound of the rounding error of any residual at `theta` (that of
+        :func:`~gradopt.linear_model._huber_loss.huber_outliers`, over every row)."""
+        d = self.n_features
+        size = (
+            self.y_peak
+            + abs(self.y_center)
+            + (self.x_peak + float(np.max(np.abs(self.mean), initial=0.0)))
+            * float(np.sum(np.abs(theta[:d])))
+            + abs(float(theta[d]))
+        )
+        return 4 * (d + 2) * _EPS * size
 
     # ------------------------------------------------------------------- evaluations
     def evaluate(self, theta: FloatArray) -> tuple[float, FloatArray]:
@@ -257,10 +262,14 @@ class HuberObjective:
         return loss / self.value_scale
 
     def value_and_grad(self, v: FloatArray) -> tuple[float, FloatArray]:
-        """``F(v)`` and its gradient by the chain rule through :meth:`theta`."""
+        """``F(v)`` and its gradient by the chain rule through :meth:`theta` (the last
+        evaluation again when `v` is where it was: the start, checked, then solved)."""
         theta = self.theta(v)
-        loss, grad = self.evaluate(theta)
-        self.last = (np.array(v, dtype=np.float64), loss, grad)
+        if self.last is not None and np.array_equal(self.last[0], v):
+            loss, grad = self.last[1], self.last[2]
+        else:
+            loss, grad = self.evaluate(theta)
+            self.last = (np.array(v, dtype=np.float64), loss, grad)
         return loss / self.value_scale, self.internal_grad(theta, grad)
 
     def internal_grad(self, theta: FloatArray, grad: FloatArray) -> FloatArray:
@@ -288,6 +297,6 @@ class HuberObjective:
         where = "objective" if not np.isfinite(value) else "gradient"
         raise InvalidInputError(
             f"the Huber {where} overflows float64 at the start on this data (max |X| = "
-            f"{float(np.max(self.x_peak, initial=0.0)):.3g}, max |y| = "
+            f"{self.x_peak:.3g}, max |y| = "
             f"{self.y_peak:.3g}, epsilon = {self.epsilon:.3g}); rescale X or y."
         )

@@ -1,17 +1,20 @@
-"""Weighted means, spreads and peaks of the columns of X and of y, in one pass of blocks.
+"""Weighted means and spreads of the columns of X and of y, over row blocks.
 
-A block function (:func:`moments_block`) summarises its rows exactly: each column is
-divided by a power of two near its largest value (so no square overflows, even for
-values near 1e308), its weighted mean is refined once by the mean of the deviations
-(the corrected two-pass formula: a constant column gets a spread of zero, not of its
-rounding), and the spread is the root-mean-square deviation from that mean. Two
-summaries combine without cancellation (Chan, Golub and LeVeque's pairwise update, in
-scaled units), so the same numbers come out of any split into blocks, in memory or over
-Dask chunks, to rounding.
+The usual path is two passes of plain sums (products with the weights, fast BLAS): the
+weighted means, then the sums of squared deviations from them with the corrected
+two-pass formula (the mean deviation's square is subtracted, so a constant column gets a
+spread of zero, not of its rounding, and a column like 1.7e12 + noise loses no digits).
+When a sum is not finite (values beyond 1e154, whose squares overflow, or X holding
+inf), or for sparse X, the exact path runs instead: :func:`moments_block` divides each
+column by a power of two near its largest value (no square overflows, even near 1e308)
+and summaries combine without cancellation (Chan, Golub and LeVeque's pairwise update,
+in scaled units). Either way the same numbers come out of any split into blocks, in
+memory or over Dask chunks, to rounding.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -20,10 +23,19 @@ import numpy as np
 import scipy.sparse as sp
 
 from gradopt._typing import FloatArray
-from gradopt.linear_model._blocked import BLOCK_ELEMENTS, Blocks
+from gradopt.exceptions import InvalidInputError
+from gradopt.linear_model._blocked import BLOCK_ELEMENTS, Blocks, centred
 from gradopt.linear_model._huber_loss import power_of_two
 
-__all__ = ["DataSummary", "Moments", "combine_moments", "moments_block", "summarise"]
+__all__ = [
+    "DataSummary",
+    "Moments",
+    "combine_moments",
+    "moments_block",
+    "summarise",
+]
+
+_CONSTANT = 64 * float(np.finfo(np.float64).eps)  # relative spread of a constant column
 
 
 @dataclass(frozen=True)
@@ -115,17 +127,84 @@ class DataSummary:
 
     total_weight: float
     x_mean: FloatArray
+    """Weighted means of the columns (zeros when not centred)."""
     x_spread: FloatArray
-    """Root-mean-square deviation from ``x_mean`` (from 0 when not centred)."""
-    x_peak: FloatArray
+    """Root-mean-square deviation from ``x_mean`` (from 0 when not centred), a column
+    constant but for rounding (spread within 64·eps of its mean) counted as spreading
+    over its value (or 1 if zero)."""
     y_mean: float
     y_spread: float
     """Root-mean-square deviation of y from ``y_mean`` (from 0 when not centred)."""
     y_peak: float
+    """``max|y|``."""
+    x_peak: float
+    """``max|X|`` over every entry."""
+
+
+def _sums_block(X_b: Any, y_b: FloatArray, sw_b: FloatArray | None) -> tuple[Any, ...]:
+    """(Σs, Σs·x per column, Σs·y, max|y|, max|x|) of the block."""
+    weights = np.ones(y_b.shape[0]) if sw_b is None else sw_b
+    peak = max(float(X_b.max(initial=0.0)), -float(X_b.min(initial=0.0))) if X_b.size else 0.0
+    return (
+        float(np.sum(weights)),
+        np.asarray(weights @ X_b),
+        float(weights @ y_b),
+        float(np.max(np.abs(y_b), initial=0.0)),
+        peak,
+    )
+
+
+def _merge_sums(a: tuple[Any, ...], b: tuple[Any, ...]) -> tuple[Any, ...]:
+    return a[0] + b[0], a[1] + b[1], a[2] + b[2], max(a[3], b[3]), max(a[4], b[4])
+
+
+def _squares_block(
+    x_mean: FloatArray, y_mean: float, X_b: Any, y_b: FloatArray, sw_b: FloatArray | None
+) -> FloatArray:
+    """[Σs·(x - m)², Σs·(x - m) per column, then the same for y] of the block."""
+    deviation = centred(X_b, x_mean)
+    y_deviation = y_b - y_mean
+    weights = np.ones(y_b.shape[0]) if sw_b is None else sw_b
+    square = weights @ (deviation * deviation)
+    return np.concatenate(
+        [
+            square,
+            weights @ deviation,
+            [weights @ (y_deviation * y_deviation), weights @ y_deviation],
+        ]
+    )
+
+
+def _fast_moments(
+    blocks: Blocks,
+) -> tuple[float, FloatArray, FloatArray, float, float] | None:
+    """(total weight, means, spreads, max|y|, max|X|) of the columns of X then y, by
+    sums; None when a sum is not finite."""
+    with np.errstate(all="ignore"):
+        total, x_sum, y_sum, y_peak, x_peak = blocks.reduce(_sums_block, _merge_sums)
+        mean = np.append(x_sum, y_sum) / total
+        if not (np.all(np.isfinite(mean)) and 0 < total < np.inf):
+            return None
+        d = blocks.n_features
+        sums = blocks.reduce(functools.partial(_squares_block, mean[:d], float(mean[d])))
+        square = np.concatenate([sums[:d], sums[2 * d : 2 * d + 1]]) / total
+        first = np.concatenate([sums[d : 2 * d], sums[2 * d + 1 :]]) / total
+        variance = np.maximum(square - first * first, 0.0)
+        if not np.all(np.isfinite(variance)):
+            return None
+    return total, mean + first, np.sqrt(variance), y_peak, x_peak
+
+
+def _exact_moments(blocks: Blocks) -> tuple[float, FloatArray, FloatArray, float, float]:
+    m: Moments = blocks.reduce(moments_block, combine_moments)
+    for name, peak in (("X", m.peak[:-1]), ("y", m.peak[-1:])):
+        if not np.all(np.isfinite(peak)):  # validated in memory; Dask arrays are not
+            raise InvalidInputError(f"{name} must be finite; it holds NaN or infinity.")
+    return m.weight, m.mean, m.spread, float(m.peak[-1]), float(np.max(m.peak[:-1], initial=0.0))
 
 
 def summarise(blocks: Blocks, center: bool) -> DataSummary:
-    """One pass over the blocks: the :class:`DataSummary`, means set to 0 unless `center`.
+    """The :class:`DataSummary` of the blocks; means set to 0 unless `center`.
 
     Examples
     --------
@@ -134,18 +213,22 @@ def summarise(blocks: Blocks, center: bool) -> DataSummary:
     >>> s = summarise(RowBlocks(X, np.array([0.0, 2.0]), None), center=False)
     >>> s.x_mean, s.x_spread.round(4), round(s.y_spread, 4)
     (array([0., 0.]), array([2.2361, 5.    ]), 1.4142)
+    >>> summarise(RowBlocks(X, np.array([0.0, 2.0]), None), center=True).x_spread
+    array([1., 5.])
     """
-    m: Moments = blocks.reduce(moments_block, combine_moments)
-    mean, spread = m.mean, m.spread
+    fast = None if blocks.sparse else _fast_moments(blocks)
+    total, mean, spread, y_peak, x_peak = _exact_moments(blocks) if fast is None else fast
+    d = blocks.n_features
+    size = np.abs(mean[:d])
+    constant = spread[:d] <= _CONSTANT * size
     if not center:  # the root-mean-square value: deviation from 0
         spread, mean = np.hypot(spread, mean), np.zeros_like(mean)
-    d = blocks.n_features
     return DataSummary(
-        total_weight=m.weight,
+        total_weight=total,
         x_mean=mean[:d],
-        x_spread=spread[:d],
-        x_peak=m.peak[:d],
+        x_spread=np.where(constant, np.where(size > 0, size, 1.0), spread[:d]),
         y_mean=float(mean[d]),
         y_spread=float(spread[d]),
-        y_peak=float(m.peak[d]),
+        y_peak=y_peak,
+        x_peak=x_peak,
     )

@@ -30,10 +30,10 @@ from typing import Any
 import numpy as np
 
 from gradopt._typing import FloatArray
-from gradopt.linear_model._blocked import Blocks, RowBlocks
+from gradopt.linear_model._blocked import Blocks
 from gradopt.linear_model._huber_loss import power_of_two
 
-__all__ = ["blocked_median", "robust_spread", "weighted_median"]
+__all__ = ["blocked_median", "robust_spread", "sample_step", "weighted_median"]
 
 _QUANTILES = 64  # order statistics per block and round
 _CONSTANT = 64 * float(np.finfo(np.float64).eps)  # a spread at rounding level of the peak
@@ -215,33 +215,31 @@ def blocked_median(
     return float(lower + upper) / 2, float(max(abs(smallest), abs(largest)))
 
 
-def _scaled(unit: float, y: FloatArray) -> FloatArray:
-    result: FloatArray = y / unit
-    return result
+def sample_step(n_samples: int) -> int:
+    """The step ``k`` of the sample ``0, k, 2k, ...`` that starts a fit: every row up to
+    65,536 rows, else every 64th row or more, at most 32,768 rows.
 
-
-def _scaled_distance(center: float, unit: float, y: FloatArray) -> FloatArray:
-    result: FloatArray = np.abs(y / unit - center)
-    return result
-
-
-def _first_spread(candidates: list[Callable[[], float]], peak: float) -> float | None:
-    """The first candidate spread above rounding level of `peak` (evaluated lazily)."""
-    for candidate in candidates:
-        spread = candidate()
-        if spread > _CONSTANT * peak:
-            return spread
-    return None
+    Examples
+    --------
+    >>> sample_step(1000), sample_step(100_000), sample_step(20_000_000)
+    (1, 64, 611)
+    """
+    if n_samples <= 1 << 16:
+        return 1
+    return max(64, -(-n_samples // (1 << 15)))
 
 
 def robust_spread(blocks: Blocks, center: float, rms: float, y_peak: float) -> float:
-    """``s_y``: the normalised (weighted) median absolute deviation of the targets.
+    """``s_y``: the normalised (weighted) median absolute deviation of the targets, from
+    every k-th row (:func:`sample_step`).
 
-    Not their standard deviation, which outliers inflate. Computed on ``y`` divided by
-    a power of two (exact), so targets near 1e308 do not overflow; when the MAD is
-    zero, the root-mean-square deviation from `center` (`rms`, known), then the largest
-    ``|y|``, then 1 (a spread within rounding of ``max|y|`` counts as zero). In memory
-    numpy's medians; elsewhere :func:`blocked_median` (exact).
+    Not their standard deviation, which outliers inflate. It sets the scale of the
+    optimizer's coordinates and the start of sigma, not the minimiser, so a sample is
+    enough on large data: the rows ``0, k, 2k, ...`` are the same in memory and on Dask
+    (the fits agree), and no temporary of size n is made. Computed on ``y`` divided by a power of
+    two (exact), so targets near 1e308 do not overflow; when the MAD is zero, the
+    root-mean-square deviation from `center` (`rms`, of every row), then the largest
+    ``|y|``, then 1 (a spread within rounding of ``max|y|`` counts as zero).
 
     Examples
     --------
@@ -252,23 +250,20 @@ def robust_spread(blocks: Blocks, center: float, rms: float, y_peak: float) -> f
     True
     """
     unit = float(power_of_two(y_peak))
-    if isinstance(blocks, RowBlocks):
-        y, weights = blocks.y, blocks.sample_weight
-        if weights is not None:
-            y, weights = y[weights > 0], weights[weights > 0]
-        kept = y / unit
-        weights = np.ones(kept.size) if weights is None else weights
-        median = weighted_median(kept, weights)
-        peak = float(np.max(np.abs(kept), initial=0.0))
+    _, y, weights = blocks.every(sample_step(blocks.n_samples))
+    if weights is not None:
+        y, weights = y[weights > 0], weights[weights > 0]
+    kept = y / unit
+    weights = np.ones(kept.size) if weights is None else weights
+    peak = y_peak / unit
 
-        def mad() -> float:
-            return weighted_median(np.abs(kept - median), weights) / _MAD
-    else:
-        median, peak = blocked_median(blocks, functools.partial(_scaled, unit))
+    def mad() -> float:
+        if not kept.size:  # every sampled row weighs nothing
+            return 0.0
+        return weighted_median(np.abs(kept - weighted_median(kept, weights)), weights) / _MAD
 
-        def mad() -> float:
-            transform = functools.partial(_scaled_distance, median, unit)
-            return blocked_median(blocks, transform)[0] / _MAD
-
-    spread = _first_spread([mad, lambda: rms / unit, lambda: peak], peak)
-    return 1.0 if spread is None else spread * unit
+    for spread in (mad, lambda: rms / unit, lambda: peak):
+        value = spread()
+        if value > _CONSTANT * peak:  # a spread at rounding level is no spread
+            return value * unit
+    return 1.0
