@@ -30,7 +30,15 @@ import scipy.sparse as sp
 
 from gradopt._typing import FloatArray
 
-__all__ = ["BLOCK_ELEMENTS", "Blocks", "RowBlocks", "add", "block_rows", "centred"]
+__all__ = [
+    "BLOCK_ELEMENTS",
+    "Blocks",
+    "RowBlocks",
+    "add",
+    "block_rows",
+    "centred",
+    "scratch_elements",
+]
 
 # Entries of X per block: 128 Ki float64 = 1 MB, which stays in the (1-2 MB) L2 cache of
 # one core with the block's centred copy. Larger blocks spill to L3 (slower on a busy
@@ -49,6 +57,20 @@ def add(a: Any, b: Any) -> Any:
     if isinstance(a, tuple | list):
         return type(a)(add(x, y) for x, y in zip(a, b, strict=True))
     return a + b
+
+
+def scratch_elements(blocks: Blocks) -> int:
+    """Entries of X per block for block functions that need block-sized scratch (a
+    centred copy, :func:`centred`): at most 1/64 of X each (at least 8 Ki entries, at
+    most :data:`BLOCK_ELEMENTS`), so that scratch stays a small share of X's memory.
+
+    Examples
+    --------
+    >>> scratch_elements(RowBlocks(np.zeros((100_000, 10)), np.zeros(100_000), None))
+    15625
+    """
+    size = blocks.n_samples * blocks.n_features
+    return int(min(BLOCK_ELEMENTS, max(1 << 13, size // 64)))
 
 
 def block_rows(X: Any, elements: int = BLOCK_ELEMENTS) -> int:
@@ -116,7 +138,7 @@ class Blocks(Protocol):
         ...
 
     def map(
-        self, fn: Callable[..., Any], dtype: Any = np.float64
+        self, fn: Callable[..., Any], dtype: Any = np.float64, elements: int = BLOCK_ELEMENTS
     ) -> Any:  # pragma: no cover - protocol
         """``fn(X_b, y_b, sw_b)`` (one value of `dtype` per row) over every block,
         concatenated (lazily where the blocks are not in memory)."""
@@ -192,7 +214,9 @@ class RowBlocks:
             X = self.X[::step] if self.sparse else np.ascontiguousarray(self.X[::step])
         return X, self.y[::step], None if sw is None else sw[::step]
 
-    def map(self, fn: Callable[..., Any], dtype: Any = np.float64) -> Any:
+    def map(
+        self, fn: Callable[..., Any], dtype: Any = np.float64, elements: int = BLOCK_ELEMENTS
+    ) -> Any:
         """``fn(X_b, y_b, sw_b)`` over every block, concatenated along the rows."""
-        parts = [np.asarray(fn(*block), dtype=dtype) for block in self.blocks()]
+        parts = [np.asarray(fn(*block), dtype=dtype) for block in self.blocks(elements)]
         return np.concatenate(parts) if parts else np.empty(0, dtype=dtype)

@@ -67,9 +67,14 @@ def _combine_all(combine: Callable[[Any, Any], Any], *parts: Any) -> Any:
 
 
 def _map_chunk(
-    fn: Callable[..., Any], X: Any, y: FloatArray, sample_weight: FloatArray | None = None
+    fn: Callable[..., Any],
+    dtype: Any,
+    elements: int,
+    X: Any,
+    y: FloatArray,
+    sample_weight: FloatArray | None = None,
 ) -> Any:
-    return RowBlocks(X, y, sample_weight).map(fn)
+    return RowBlocks(X, y, sample_weight).map(fn, dtype, elements)
 
 
 def _as_float_dask(name: str, data: Any, ndim: int, chunks: Any = None) -> Any:
@@ -223,13 +228,15 @@ class DaskBlocks:
         values = dict(zip(arrays, _dask().compute(*arrays.values()), strict=True))
         return values.get("X"), values["y"], values.get("w")
 
-    def map(self, fn: Callable[..., Any], dtype: Any = np.float64) -> Any:
+    def map(
+        self, fn: Callable[..., Any], dtype: Any = np.float64, elements: int = BLOCK_ELEMENTS
+    ) -> Any:
         """``fn(X_b, y_b, sw_b)`` row by row, as a lazy Dask array of the rows' values."""
         arrays: list[Any] = [self.X, "ij", self.y, "i"]
         if self.sample_weight is not None:
             arrays += [self.sample_weight, "i"]
         return _da().blockwise(
-            functools.partial(_map_chunk, fn),
+            functools.partial(_map_chunk, fn, dtype, elements),
             "i",
             *arrays,
             concatenate=True,

@@ -222,9 +222,10 @@ class HuberRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
             X, y = validate_data(
                 self, X, y, accept_sparse=["csr"], y_numeric=True, dtype=np.float64, copy=False
             )
-            sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=np.float64, ensure_non_negative=True
-            )
+            if sample_weight is not None:  # None: unit weights, without an array of ones
+                sample_weight = _check_sample_weight(
+                    sample_weight, X, dtype=np.float64, ensure_non_negative=True
+                )
         return RowBlocks(X, np.asarray(y, dtype=np.float64), sample_weight)
 
     def predict(self, X: Any) -> Any:
@@ -323,7 +324,7 @@ class HuberRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
             rounding=not threshold > objective.rounding(theta),
             **objective.centres,
         )
-        self.outliers_ = objective.blocks.map(flags, dtype=bool)
+        self.outliers_ = objective.blocks.map(flags, dtype=bool, elements=objective.elements)
         if not objective.blocks.in_memory:
             self.outliers_ = self.outliers_.persist()  # computed now, X released
         self.optimize_result_ = OptimizeResult(

@@ -36,7 +36,7 @@ import numpy as np
 
 from gradopt._typing import FloatArray
 from gradopt.exceptions import InvalidInputError
-from gradopt.linear_model._blocked import BLOCK_ELEMENTS, Blocks, RowBlocks
+from gradopt.linear_model._blocked import BLOCK_ELEMENTS, Blocks, RowBlocks, scratch_elements
 from gradopt.linear_model._huber_loss import (
     TRACED_BLOCK_ELEMENTS,
     huber_block,
@@ -159,6 +159,8 @@ class HuberObjective:
             "copy_centred": bool(fit_intercept and not blocks.sparse and offset > _OFFSET),
         }
         """The centres the block functions subtract (keyword arguments)."""
+        self.elements = scratch_elements(blocks) if self.centres["copy_centred"] else BLOCK_ELEMENTS
+        """Entries of X per block of an evaluation (smaller when blocks are copied)."""
         self.last: tuple[FloatArray, float, FloatArray] | None = None
         """``(v, L, ∇L in theta)`` of the last :meth:`value_and_grad`."""
         _check_scales(self, spread)
@@ -229,7 +231,7 @@ class HuberObjective:
     def evaluate(self, theta: FloatArray) -> tuple[float, FloatArray]:
         """``L`` and its gradient in ``theta = [coef, shift, sigma]``: one pass of blocks."""
         block = functools.partial(huber_block, theta, epsilon=self.epsilon, **self.centres)
-        loss, grad = self.blocks.reduce(block)
+        loss, grad = self.blocks.reduce(block, elements=self.elements)
         if self.alpha:  # not 0·inf: coefficients near 1e300 are valid without a penalty
             coef = theta[: self.n_features]
             loss += self.alpha * float(coef @ coef)

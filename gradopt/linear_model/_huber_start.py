@@ -42,9 +42,10 @@ def sample_start(
     >>> objective = HuberObjective(
     ...     RowBlocks(X, y, None), epsilon=1.35, alpha=0.0, fit_intercept=True, log_sigma=False
     ... )
+    >>> from gradopt.linear_model._huber_strategies import SOLVERS
     >>> v = sample_start(objective, SOLVERS["lbfgs"], 100, 1e-5)
-    >>> np.abs(objective.params(v)[:3] - [1.0, 2.0, 3.0]).max() < 0.01
-    np.True_
+    >>> bool(np.abs(objective.params(v)[:3] - [1.0, 2.0, 3.0]).max() < 0.01)
+    True
     """
     step = sample_step(objective.blocks.n_samples)
     if step == 1:

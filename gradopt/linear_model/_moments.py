@@ -24,7 +24,7 @@ import scipy.sparse as sp
 
 from gradopt._typing import FloatArray
 from gradopt.exceptions import InvalidInputError
-from gradopt.linear_model._blocked import BLOCK_ELEMENTS, Blocks, centred
+from gradopt.linear_model._blocked import BLOCK_ELEMENTS, Blocks, centred, scratch_elements
 from gradopt.linear_model._huber_loss import power_of_two
 
 __all__ = [
@@ -165,13 +165,10 @@ def _squares_block(
     deviation = centred(X_b, x_mean)
     y_deviation = y_b - y_mean
     weights = np.ones(y_b.shape[0]) if sw_b is None else sw_b
-    square = weights @ (deviation * deviation)
+    first = weights @ deviation
+    square = weights @ np.square(deviation, out=deviation)  # the scratch buffer, in place
     return np.concatenate(
-        [
-            square,
-            weights @ deviation,
-            [weights @ (y_deviation * y_deviation), weights @ y_deviation],
-        ]
+        [square, first, [weights @ (y_deviation * y_deviation), weights @ y_deviation]]
     )
 
 
@@ -186,7 +183,8 @@ def _fast_moments(
         if not (np.all(np.isfinite(mean)) and 0 < total < np.inf):
             return None
         d = blocks.n_features
-        sums = blocks.reduce(functools.partial(_squares_block, mean[:d], float(mean[d])))
+        squares = functools.partial(_squares_block, mean[:d], float(mean[d]))
+        sums = blocks.reduce(squares, elements=scratch_elements(blocks))
         square = np.concatenate([sums[:d], sums[2 * d : 2 * d + 1]]) / total
         first = np.concatenate([sums[d : 2 * d], sums[2 * d + 1 :]]) / total
         variance = np.maximum(square - first * first, 0.0)
