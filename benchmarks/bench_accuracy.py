@@ -1,28 +1,48 @@
-"""Derivative accuracy (issue 5): gradopt's Richardson extrapolation against scipy and
-numdifftools, side by side in one process.
+"""Derivative accuracy (issues 5 and 10): gradopt against scipy and numdifftools, side by
+side in one process.
 
-For each problem and method: the normwise relative error ``||g - g*||_inf / ||g*||_inf``,
-the largest componentwise relative error, the calls of f (points, for a vectorised f), the
-best-of-3 time, and for methods that estimate their error the share of components whose
-estimate covers the true error and the median ratio estimate / true error (over the
-components whose true error is not exactly zero).
+Part 1, gradients of seven problems: for each method the normwise relative error
+``||g - g*||_inf / ||g*||_inf``, the largest componentwise relative error, the calls of f
+(points, for a vectorised f), the best-of-3 time, and for methods that estimate their error
+the share of components whose estimate covers the true error and the median ratio
+estimate / true error (over the components whose true error is not exactly zero).
 
-Run: ``python benchmarks/bench_accuracy.py`` (needs the ``bench`` extra: numdifftools).
+Part 2, the external suites of ``tests/gradients/external_cases.py`` (numdifftools' and
+scipy's derivative test cases), every ``scipy.stats`` continuous distribution (pdf as the
+derivative of cdf at median + 0.1, as scipy's own test) and sweeps over x where f's
+scale is not x's: per suite and method, the cases answered accurately (normwise relative
+error <= 1e-6, against ``1e-7 (|f(x)| + 1)`` for a gradient at rounding level), refused
+with an error, and for the methods that estimate their error the
+cases where the estimate covered the true error in every component (less the reference's
+own error, as in the tests), with the worst under-estimate. numdifftools and
+``scipy.differentiate.derivative`` run with their defaults (they know no bounds: cases with
+a box are left out for them).
+
+Run: ``python benchmarks/bench_accuracy.py`` (needs the ``bench`` extra: numdifftools);
+``--part 1`` or ``--part 2`` for one part only.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
+import sys
 import time
+import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.differentiate import jacobian
+from scipy import stats
+from scipy.differentiate import derivative, jacobian
 from scipy.optimize import rosen, rosen_der
 from scipy.optimize._numdiff import approx_derivative
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
 from gradopt import FiniteDifference
+from tests.gradients.external_cases import Case, all_cases
 
 try:
     import numdifftools as nd
@@ -112,9 +132,7 @@ def _methods() -> dict[str, Callable[[Counted, Array], tuple[Array, Array | None
     return methods
 
 
-def main() -> None:
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"load average (1 min): {load:.2f}")
+def part1() -> None:
     header = (
         f"{'problem':<15} {'method':<44} {'norm. rel':>9} {'comp. rel':>9} {'calls':>6} "
         f"{'time ms':>8} {'covered':>8} {'est/true':>9}"
@@ -148,6 +166,155 @@ def main() -> None:
                 f"{1e3 * min(times):8.2f} {cover:>8} {ratio:>9}"
             )
         print()
+
+
+# ------------------------------------------------------------------------------ part 2
+
+TOOLS = ("forward", "backward", "central", "complex", "richardson", "numdifftools", "scipy")
+
+
+@dataclass
+class Outcome:
+    refused: bool
+    rel: float = float("nan")  # normwise relative error
+    covered: bool | None = None  # estimate >= error in every component
+    under: float = 0.0  # worst error / estimate
+    calls: float = 0.0  # calls of f per component
+
+
+def _shaped(case: Case) -> tuple[Callable[[Array], Any], Array]:
+    shape = np.shape(case.x)
+    return (lambda z: case.fun(np.reshape(z, shape))), np.atleast_1d(np.asarray(case.x, float))
+
+
+def _run(tool: str, case: Case) -> tuple[Array, Array | None, int]:
+    f, x = _shaped(case)
+    counted = Counted(f)
+    if tool == "numdifftools":
+        out = nd.Gradient(counted, full_output=True)(x)
+        return np.reshape(out[0], -1), np.reshape(out[1], -1), counted.points
+    if tool == "scipy":
+        g, e = np.empty(x.size), np.empty(x.size)
+        for j in range(x.size):
+
+            def along(t: Array, j: int = j) -> Array:
+                flat = np.ravel(t)
+                vals = []
+                for tj in flat:
+                    z = x.copy()
+                    z[j] = tj
+                    vals.append(counted(z))
+                return np.reshape(np.array(vals, dtype=float), np.shape(t))
+
+            res = derivative(along, x[j])
+            g[j], e[j] = float(res.df), float(res.error)
+        return g, e, counted.points
+    p = FiniteDifference(counted, tool, step=case.step, bounds=case.bounds)  # type: ignore[arg-type]
+    if tool == "richardson":
+        g, e = p.grad_and_error(x)
+        return np.reshape(g, -1), np.reshape(e, -1), counted.points
+    return np.reshape(p.grad(x), -1), None, counted.points
+
+
+def outcome(tool: str, case: Case) -> Outcome | None:
+    if case.bounds is not None and tool in ("numdifftools", "scipy"):
+        return None  # no bounds there
+    truth = np.reshape(case.grad(case.x), -1)
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            g, est, calls = _run(tool, case)
+    except Exception:
+        return Outcome(refused=True)
+    err = np.abs(g - truth)
+    # Normwise relative error; a gradient at rounding level (0, or cos' at 2e-14) is
+    # measured against the rounding of f instead: 1e-7 (|f(x)| + 1) in place of ||g*||.
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        size = abs(float(np.real(case.fun(case.x))))
+    scale = max(float(np.max(np.abs(truth))), 1e-7 * (np.nan_to_num(size) + 1))
+    rel = float(np.max(err) / scale) if np.all(np.isfinite(g)) else float("inf")
+    result = Outcome(False, rel, calls=calls / truth.size)
+    if est is not None:
+        excess = err - case.ref_rtol * np.abs(truth)
+        result.covered = bool(np.all(excess <= est))
+        with np.errstate(all="ignore"):
+            ratio = np.where(excess > est, excess / est, 0.0)
+        result.under = float(np.max(np.nan_to_num(ratio, nan=np.inf), initial=0.0))
+    return result
+
+
+def _stats_cases() -> list[Case]:
+    from scipy.stats._distr_params import distcont  # every distribution scipy tests
+
+    cases = []
+    for name, params in distcont:
+        dist = getattr(stats, name)(*params)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            x = float(dist.median()) + 0.1
+        note = {"kstwobign": 2e-10}.get(name, 1e-12)  # scipy's pdf is off there (mpmath)
+        cases.append(Case("scipy.stats", f"{name}{params}", dist.cdf, dist.pdf, x, ref_rtol=note))
+    return cases
+
+
+def _sweep_cases() -> list[Case]:
+    cases = [c for c in all_cases() if c.suite == "sweep"]
+    for lo, hi, space in ((100, 1000, np.linspace), (1e3, 1e5, np.geomspace)):
+        for x in space(lo, hi, 200):
+            cases.append(Case(f"sin on [{lo:g}, {hi:g}]", f"at {x:g}", np.sin, np.cos, float(x)))
+    return cases
+
+
+def part2() -> None:
+    suites: dict[str, list[Case]] = {}
+    for case in all_cases():
+        if case.suite not in ("scipy.stats", "sweep"):
+            suites.setdefault(case.suite, []).append(case)
+    suites["scipy.stats (every distribution)"] = _stats_cases()
+    for case in _sweep_cases():
+        suites.setdefault(case.suite, []).append(case)
+    header = (
+        f"{'suite':<34} {'method':<13} {'cases':>5} {'accurate':>9} {'refused':>8} "
+        f"{'median err':>10} {'covered':>9} {'worst under':>11} {'calls/comp':>10}"
+    )
+    print(header)
+    print("-" * len(header))
+    for suite, cases in suites.items():
+        for tool in TOOLS:
+            if tool == "numdifftools" and nd is None:
+                continue
+            t0 = time.perf_counter()
+            outs = [o for o in (outcome(tool, c) for c in cases) if o is not None]
+            elapsed = time.perf_counter() - t0
+            answered = [o for o in outs if not o.refused]
+            accurate = sum(o.rel <= 1e-6 for o in answered)
+            refused = len(outs) - len(answered)
+            med = np.median([o.rel for o in answered]) if answered else float("nan")
+            cov = under = ""
+            if answered and answered[0].covered is not None:
+                cov = f"{sum(bool(o.covered) for o in answered)}/{len(answered)}"
+                worst = max(o.under for o in answered)
+                under = "-" if worst == 0 else f"{worst:.2g}x" if worst < 1e6 else "> 1e6x"
+            calls = np.mean([o.calls for o in answered]) if answered else float("nan")
+            name = {"scipy": "scipy.diff."}.get(tool, tool)
+            print(
+                f"{suite[:34]:<34} {name:<13} {len(outs):5d} {accurate:9d} {refused:8d} "
+                f"{med:10.1e} {cov:>9} {under:>11} {calls:10.1f}  ({elapsed:.1f} s)"
+            )
+        print()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--part", type=int, choices=(1, 2), default=None)
+    args = parser.parse_args()
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"load average (1 min): {load:.2f}")
+    if args.part in (None, 1):
+        part1()
+    if args.part in (None, 2):
+        part2()
 
 
 if __name__ == "__main__":

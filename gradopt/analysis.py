@@ -6,10 +6,16 @@ an error of about ``eps |f|`` in each value of f divided by h, grows like ``eps 
 Below some h, ``f(x + h) == f(x)`` in floating point and the estimate is exactly zero: the
 plateau. :func:`step_error` measures the error over a grid of steps with gradopt's own
 finite-difference schemes and sets it beside the two model curves.
+
+The truncation model needs ``|f^(p+1)(x0)|``, estimated by extrapolating central
+differences of order ``p + 1`` over a ladder of steps that shrinks until its table
+converges (:mod:`gradopt.gradients._extrapolation`, as Richardson's first derivatives do),
+so it holds whatever the scale on which f varies (``cosh(1000 x)`` as well as ``exp``).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -18,7 +24,9 @@ import numpy as np
 
 from gradopt._typing import ArrayLike, FloatArray, as_point
 from gradopt.exceptions import InvalidInputError
-from gradopt.gradients.finite_difference import FiniteDifference
+from gradopt.gradients._extrapolation import LEVELS, Rounds, Window, analyse
+from gradopt.gradients._richardson import FIRST_STEP, ULPS, ladder
+from gradopt.gradients.finite_difference import METHODS
 
 __all__ = ["StepErrorResult", "step_error"]
 
@@ -57,7 +65,8 @@ class StepErrorResult:
     steps : ndarray
         The steps h, increasing.
     estimates, errors : ndarray
-        The estimate of the derivative at each step and its absolute error.
+        The estimate of the derivative at each step and its absolute error; NaN where f
+        was not finite at a point (a large step that overflows, or leaves f's domain).
     truncation, roundoff : ndarray
         The model curves at each step: ``c |f^(p+1)(x0)| h^p`` and ``c eps |f(x0)| / h``
         (for the complex step, ``eps |f'(x0)|``: no subtraction, no growth).
@@ -65,14 +74,17 @@ class StepErrorResult:
         Steps where the difference quotient is exactly zero: ``f(x0 + h) == f(x0)``
         (or ``f(x0 + h) == f(x0 - h)``) in floating point.
     best_step, best_error : float
-        The measured best step and its error.
+        The bottom of the measured V: the step where the error, smoothed by a running
+        upper quartile over the steps within half a decade, is smallest, and that
+        smoothed error. Lucky dips of the raw curve (an estimate
+        that happens to be exact at a tiny step) do not move it.
     predicted_best_step : float
         The step that minimises the model: for one-sided differences
         ``2 sqrt(eps |f| / |f''|)``, for central ``(3 eps |f| / |f'''|)^(1/3)``; for the
         complex step, the largest step whose truncation stays below ``eps |f'|``.
     higher_derivative : float
-        ``|f^(p+1)(x0)|``, estimated with Richardson extrapolation, that the truncation
-        model uses.
+        ``|f^(p+1)(x0)|``, estimated by extrapolation over steps that adapt to the scale
+        of f, that the truncation model uses.
     """
 
     method: str
@@ -149,13 +161,11 @@ def step_error(
     true = _scalar_derivative(derivative)
     grid = _steps(steps)
 
-    estimates = np.empty(grid.size)
-    for k, h in enumerate(grid):
-        estimates[k] = float(FiniteDifference(phi, method=method, step=float(h)).grad(t0))
+    estimates = np.array([_difference(phi, t0, method, float(h)) for h in grid])
     errors = np.abs(estimates - true)
 
     f0 = abs(float(phi(t0)))
-    higher = abs(_nth_derivative(phi, t0, model.order + 1))
+    higher = abs(_nth_derivative(phi, t0, model.order + 1, f0 + abs(t0 * true)))
     truncation = model.trunc * higher * grid**model.order
     if model.round:
         roundoff = model.round * _EPS * f0 / grid
@@ -165,7 +175,8 @@ def step_error(
         predicted = (
             np.sqrt(_EPS * abs(true) / (model.trunc * higher)) if higher > 0 else float(np.inf)
         )
-    best = int(np.argmin(errors))
+    smoothed = _running_quartile(grid, errors)
+    best = int(np.nanargmin(smoothed)) if np.isfinite(smoothed).any() else 0
     return StepErrorResult(
         method=method,
         x0=t0,
@@ -177,7 +188,7 @@ def step_error(
         roundoff=roundoff,
         plateau=(estimates == 0.0) & (true != 0.0),
         best_step=float(grid[best]),
-        best_error=float(errors[best]),
+        best_error=float(smoothed[best]),
         predicted_best_step=float(predicted),
         higher_derivative=higher,
     )
@@ -193,15 +204,62 @@ def _balance(model: _Model, higher: float, f0: float) -> float:
     return float((b / (p * a)) ** (1.0 / (p + 1)))
 
 
-def _nth_derivative(phi: Callable[[Any], float], t0: float, n: int) -> float:
-    """The n-th derivative of a scalar function by nested Richardson extrapolation."""
-    if n == 0:
-        return float(phi(t0))
+def _difference(phi: Callable[[Any], Any], t0: float, method: str, h: float) -> float:
+    """The `method` difference of phi at `t0` with step `h`, as FiniteDifference takes it
+    (divided by the step actually taken), without its checks: 0 where ``t0 + h == t0``
+    (the plateau), NaN where phi is not finite at a point."""
+    scheme = METHODS[method]
+    x = np.array([t0])
+    step = scheme.taken(x, np.array([h]))
+    if step[0] == 0:
+        return 0.0
+    with np.errstate(all="ignore"):
+        values = np.array([phi(p[0]) for p in scheme.iter_points(x, step)])
+        f0 = complex(phi(t0)).real if scheme.uses_f0 else None
+        if not (np.all(np.isfinite(values)) and (f0 is None or np.isfinite(f0))):
+            return float("nan")
+        return float(scheme.combine(values, f0, step)[0])
 
-    def lower(t: Any) -> float:
-        return _nth_derivative(phi, float(t), n - 1)
 
-    return float(FiniteDifference(lower, method="richardson").grad(t0))
+def _nth_derivative(phi: Callable[[Any], Any], t0: float, n: int, scale: float) -> float:
+    """The n-th derivative of phi at t0: central n-th differences, extrapolated.
+
+    The ladder starts at Richardson's first step and takes further rounds of smaller steps
+    until the table converges, so a function varying on a scale of 1e-3 gets steps of
+    that size. `scale` (about ``|f| + |t0 f'|``) sets the round-off model.
+    """
+    offsets = n / 2.0 - np.arange(n + 1)  # central n-th difference, in units of the step
+    coefficients = np.array([(-1.0) ** k * math.comb(n, k) for k in range(n + 1)])
+    x = np.array([t0])
+
+    def window(_: Any, round_: int) -> Window:
+        steps = ladder(np.array([FIRST_STEP]), LEVELS * round_)[:, 0]
+        with np.errstate(all="ignore"):
+            values = np.array([[float(phi(t0 + o * s)) for o in offsets] for s in steps])
+            d = (values @ coefficients / steps**n)[:, None]
+            big = max(scale, float(np.max(np.abs(values), initial=0.0)))
+        noise = (ULPS * _EPS * big * 2.0**n / steps**n)[:, None]
+        return analyse(d, steps[:, None], noise)
+
+    def allowed(coords: Any, round_: int) -> Any:
+        smallest = ladder(np.array([FIRST_STEP]), LEVELS * round_)[-1]
+        return smallest >= 2.0**10 * np.spacing(np.abs(x))
+
+    value, _ = Rounds(1).run(window(None, 0), window, allowed)
+    return float(value[0]) if np.isfinite(value[0]) else float("nan")
+
+
+def _running_quartile(steps: FloatArray, errors: FloatArray) -> FloatArray:
+    """The upper quartile of the error over the steps within half a decade (NaN ignored)."""
+    with np.errstate(divide="ignore"):
+        logs = np.log10(errors)
+    where = np.log10(steps)
+    out = np.full(errors.size, np.nan)
+    for k in range(errors.size):
+        window = logs[(np.abs(where - where[k]) <= 0.5) & ~np.isnan(logs)]
+        if window.size:
+            out[k] = 10.0 ** np.quantile(window, 0.75, method="higher")
+    return out
 
 
 def _scalar_problem(

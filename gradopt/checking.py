@@ -32,9 +32,11 @@ class GradientCheck:
     Attributes
     ----------
     errors : ndarray
-        Per component, ``max(|g_j - r_j| - e_j, 0) / max(|r_j|, eps ||(r, g)||_inf)``: the
-        part of the difference from the reference ``r`` that the reference's error
-        estimate ``e`` cannot explain, relative to the component.
+        Per component, ``max(|g_j - r_j| - e_j, 0) / max(|r_j|, sqrt(eps) ||(r, g)||_inf)``:
+        the part of the difference from the reference ``r`` that the reference's error
+        estimate ``e`` cannot explain, relative to the component, or to ``sqrt(eps)``
+        times the whole gradient for a component much smaller than that (one at
+        rounding level, ``6e-17`` against ``0 ± 4e-17``, is right, not a mismatch).
     max_rel_error : float
         The largest of `errors`.
     worst : int
@@ -124,7 +126,9 @@ def check_gradient(
         )
     g = g.reshape(-1)
     g_max = float(np.max(np.abs(g), where=np.isfinite(g), initial=0.0))
-    floor = _EPS * max(float(np.max(np.abs(ref))), g_max)
+    # A component far below the gradient's scale is judged against sqrt(eps) times that
+    # scale: a few rounding units of the largest components are all it can show.
+    floor = np.sqrt(_EPS) * max(float(np.max(np.abs(ref))), g_max)
     scale = np.maximum(np.abs(ref), max(floor, float(np.finfo(np.float64).tiny)))
     excess = np.maximum(np.abs(g - ref) - ref_err, 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):

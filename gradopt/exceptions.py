@@ -13,8 +13,10 @@ working::
     ├── MissingCapabilityError   (TypeError)   a method needs e.g. ``hessp`` the provider lacks
     ├── EvaluationError          (RuntimeError) an evaluation of f failed during a finite
     │   │                                      difference (names the coordinate and point)
-    │   └── NonFiniteEvaluationError           ... because f returned NaN or infinity;
-    │                                          optimizers report it as success=False
+    │   ├── NonFiniteEvaluationError           ... because f returned NaN or infinity;
+    │   │                                      optimizers report it as success=False
+    │   └── EvaluationTimeoutError (TimeoutError) ... because an evaluation on a worker
+    │                                          ran past ``FiniteDifference(timeout=...)``
     └── BackendUnavailableError  (ImportError) an optional dependency is not installed
 
 Exceptions raised by the user's own function are never wrapped unless gradopt can add
@@ -28,6 +30,7 @@ __all__ = [
     "BackendUnavailableError",
     "ComplexStepError",
     "EvaluationError",
+    "EvaluationTimeoutError",
     "GradoptError",
     "InvalidInputError",
     "MissingCapabilityError",
@@ -66,6 +69,15 @@ class EvaluationError(GradoptError, RuntimeError):
 
 class NonFiniteEvaluationError(EvaluationError):
     """The user's function returned NaN or infinity where a finite value was needed."""
+
+
+class EvaluationTimeoutError(EvaluationError, TimeoutError):
+    """An evaluation of the user's function on a worker ran past its time limit.
+
+    Raised by :class:`~gradopt.FiniteDifference` with ``timeout=`` set; the message names
+    the coordinate and the point. A process pool that gradopt owns (``workers=N``) has
+    been stopped by then, hung worker included, and the next evaluation starts a new one.
+    """
 
 
 class BackendUnavailableError(GradoptError, ImportError):

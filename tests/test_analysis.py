@@ -90,3 +90,43 @@ def test_bad_input(kwargs: dict[str, Any], match: str) -> None:
     args.update(kwargs)
     with pytest.raises(InvalidInputError, match=match):
         step_error(**args)
+
+
+def test_overflowing_steps_are_recorded_not_raised() -> None:
+    # exp(10 + h) overflows for h > 700: NaN at those steps, the study goes on.
+    r = step_error(np.exp, 10.0, np.exp(10.0), steps=np.logspace(-12, 3, 31))
+    big = r.steps > 710
+    assert np.all(np.isnan(r.estimates[big])) and np.all(np.isnan(r.errors[big]))
+    assert np.all(np.isfinite(r.errors[~big]))
+    assert 1e-9 < r.best_step < 1e-6
+
+
+def test_higher_derivative_follows_the_scale_of_f() -> None:
+    # cosh(1000 x) at 1e-3: f''' = 1e9 sinh(1). A step of 1/16 (1000 h = 62) used to be
+    # taken as it is: a best step 1e5 too small and a truncation line 1e9 too high.
+    f = lambda x: np.cosh(1000 * x)  # noqa: E731
+    r = step_error(f, 1e-3, 1000 * np.sinh(1.0), method="central")
+    assert r.higher_derivative == pytest.approx(1e9 * np.sinh(1.0), rel=1e-6)
+    assert 0.1 < r.best_step / r.predicted_best_step < 10
+    big = r.steps > 1e-5  # truncation dominates: the model follows the measurement
+    np.testing.assert_allclose(
+        r.errors[big & (r.steps < 1e-3)], r.truncation[big & (r.steps < 1e-3)], rtol=0.5
+    )
+
+
+def test_best_step_is_the_bottom_of_the_v_not_a_lucky_dip() -> None:
+    # log at 3, backward: at some tiny steps the quantized difference happens to be
+    # exactly 1/3 (error 0) -- the raw argmin lands there, 1e7 below the bottom of the V.
+    r = step_error(np.log, 3.0, 1 / 3.0, method="backward")
+    assert r.steps[np.argmin(r.errors)] < 1e-13 and r.errors.min() == 0
+    assert 0.1 < r.best_step / r.predicted_best_step < 10
+    assert r.best_error > 0
+
+
+def test_steps_that_leave_the_domain_are_recorded_not_raised() -> None:
+    # log at 1e-3: large steps reach x < 0 (NaN); the higher derivative is found at the
+    # smaller steps that stay inside (f''' = 2 / x^3).
+    r = step_error(np.log, 1e-3, 1e3, method="central")
+    assert np.all(np.isnan(r.errors[r.steps > 1e-3]))
+    assert r.higher_derivative == pytest.approx(2e9, rel=1e-6)
+    assert 0.1 < r.best_step / r.predicted_best_step < 10

@@ -11,7 +11,7 @@ from scipy.optimize import check_grad, rosen, rosen_der
 
 import gradopt
 from gradopt import check_gradient
-from gradopt.exceptions import InvalidInputError, ObjectiveError
+from gradopt.exceptions import ComplexStepError, InvalidInputError, ObjectiveError
 
 X100 = np.tile([-1.2, 1.0], 50)
 
@@ -106,13 +106,13 @@ def test_complex_and_array_references() -> None:
 
 
 def test_default_reference_survives_code_the_complex_step_gets_wrong() -> None:
-    # np.vdot conjugates its first argument: the complex step sees a constant and returns
-    # a zero reference without complaint. Richardson only needs real evaluations.
+    # np.vdot conjugates its first argument: the complex step sees a constant. Richardson
+    # only needs real evaluations; the complex reference refuses instead of answering 0.
     f = lambda x: np.vdot(x, x)  # noqa: E731
     x = np.arange(1.0, 4.0)
     assert check_gradient(f, lambda x: 2 * x, x).ok
-    wrong_ref = check_gradient(f, lambda x: 2 * x, x, reference="complex")
-    assert not wrong_ref.ok and np.isfinite(wrong_ref.max_rel_error)
+    with pytest.raises(ComplexStepError, match="imaginary part of f is exactly 0"):
+        check_gradient(f, lambda x: 2 * x, x, reference="complex")
 
 
 @pytest.mark.parametrize(
@@ -154,3 +154,34 @@ def test_grad_gets_a_copy_of_x() -> None:
 
     assert check_gradient(lambda z: float(z @ z), grad, x).ok
     np.testing.assert_array_equal(x, [1.0, 2.0])
+
+
+def test_a_component_at_rounding_level_is_right() -> None:
+    # 6e-17 against a reference of 0 +- 4e-17 used to be judged against eps * ||g||.
+    f = lambda x: x[0] ** 2 + np.sin(x[1])  # noqa: E731
+    g = lambda x: np.array([2 * x[0], np.cos(x[1]) + 6e-17])  # noqa: E731
+    assert check_gradient(f, g, np.array([1.0, np.pi / 2])).ok
+    # ... while a component wrong by 1e-9 of the gradient's scale is still caught.
+    wrong = lambda x: np.array([2 * x[0], np.cos(x[1]) + 1e-9])  # noqa: E731
+    assert not check_gradient(f, wrong, np.array([1.0, np.pi / 2])).ok
+
+
+@pytest.mark.parametrize(
+    ("fun", "grad", "x"),
+    [
+        (  # a softplus shifted to x ~ 1000
+            lambda x: np.sum(np.logaddexp(0.0, x - 1000)),
+            lambda x: 1 / (1 + np.exp(1000 - x)),
+            np.array([1000.3, 999.1, 1003.0]),
+        ),
+        (  # a sine with a frequency parameter near 200
+            lambda x: np.sin(x[0] * x[1]),
+            lambda x: np.cos(x[0] * x[1]) * x[::-1],
+            np.array([0.7, 199.0]),
+        ),
+    ],
+)
+def test_passes_correct_gradients_where_the_old_reference_was_wrong(
+    fun: Callable[..., Any], grad: Callable[..., Any], x: np.ndarray
+) -> None:
+    assert check_gradient(fun, grad, x).ok

@@ -5,11 +5,14 @@ may leave the box. At each coordinate whose steps would leave it:
 
 - forward or backward (one-sided, error O(h)): the step turns to the side with more room,
   shortened to the room left if even that is too short;
-- central (error O(h^2)): the second-order one-sided formula
-  ``f'(x) ~ (-3 f(x) + 4 f(x + h) - f(x + 2h)) / (2h)`` towards the side with more room,
-  with ``h`` at most half the room. It costs two calls, as the central formula does, and
-  needs ``f(x)`` (one more call when it is not known already). scipy's
-  ``approx_derivative`` does the same;
+- central (error ``|f'''| h^2 / 6``): while there is room on both sides, the central step
+  shortens to the smaller room, as scipy's ``approx_derivative`` does. When that room is
+  too small (less than ``1/sqrt(2)`` of the step the other side allows), the second-order
+  one-sided formula ``f'(x) ~ (-3 f(x) + 4 f(x + h) - f(x + 2h)) / (2h)`` (error
+  ``|f'''| h^2 / 3``, round-off four times the central one) goes towards the side with
+  more room, with ``h`` at most half of it. It costs two calls, as the central formula
+  does, and needs ``f(x)`` (one more call when it is not known already);
+- Richardson (symmetric steps only): the ladder shrinks to fit on both sides;
 - complex step: the steps are imaginary, x never moves, nothing to do.
 
 Other schemes cannot be adjusted; a step of theirs that leaves the box is an error. The
@@ -26,7 +29,7 @@ import numpy as np
 
 from gradopt._typing import FloatArray
 from gradopt.exceptions import InvalidInputError
-from gradopt.gradients._schemes import Scheme
+from gradopt.gradients._schemes import Scheme, exact_step
 
 __all__ = ["Box", "parse_bounds"]
 
@@ -84,7 +87,7 @@ class Box:
                 f"bounds fix coordinate {j} (lo = hi = {x[j].item()!r}): no room for a "
                 "finite-difference step; leave that variable out of x."
             )
-        if hasattr(scheme, "combine_with_error"):  # Richardson: symmetric steps only
+        if hasattr(scheme, "extrapolate"):  # Richardson: symmetric steps only
             return scheme, _fit_symmetric(scheme, x, h, lo, hi, ~ok)
         toward_up = up >= down
         room = np.where(toward_up, up, down)
@@ -94,9 +97,18 @@ class Box:
             new_h = np.where(toward_up, sign, -sign) * np.minimum(h, room)
             h = np.where(ok, h, new_h)
             return scheme, _shrink_into(scheme.offsets, x, h, lo, hi, ~ok)
-        fallback = ~ok
+        # Central with the step shortened to the smaller room, unless the one-sided formula
+        # (half the larger room) has less truncation error: h_c^2 / 6 against h_o^2 / 3.
+        central = np.minimum(h, np.minimum(up, down))
+        half_room = np.minimum(h, room / 2)
+        shorter = ~ok & (central > 0) & (central >= half_room / np.sqrt(2.0))
+        h = np.where(shorter, central, h)
+        h = _shrink_into(scheme.offsets, x, h, lo, hi, shorter)
+        fallback = ~ok & ~shorter
+        if not fallback.any():
+            return scheme, h
         sign = np.where(toward_up, 1.0, -1.0)
-        h = np.where(fallback, sign * np.minimum(h, room / 2), h)
+        h = np.where(fallback, sign * half_room, h)
         h = _shrink_into(ONE_SIDED_SECOND_ORDER.offsets, x, h, lo, hi, fallback)
         return _Mixed(scheme, ONE_SIDED_SECOND_ORDER, fallback), h
 
@@ -190,6 +202,10 @@ class _Mixed:
         self.name = primary.name
         self.uses_f0 = primary.uses_f0 or fallback.uses_f0
 
+    def taken(self, x: FloatArray, h: FloatArray) -> FloatArray:
+        """The steps actually taken (see :meth:`Scheme.taken`)."""
+        return exact_step(x, h)
+
     def _offsets(self, j: int) -> tuple[float, ...]:
         return self.fallback.offsets if self.mask[j] else self.primary.offsets
 
@@ -242,8 +258,16 @@ def parse_bounds(bounds: Any) -> Box | None:
             raise ValueError(f"bounds[{j}] must be a (lo, hi) pair; got {pair!r}")
         a = -np.inf if pair[0] is None else float(pair[0])
         b = np.inf if pair[1] is None else float(pair[1])
-        if np.isnan(a) or np.isnan(b) or a > b or a == np.inf or b == -np.inf:
-            raise ValueError(f"bounds[{j}] = {pair!r} must satisfy lo <= hi (no NaN)")
+        if np.isnan(a) or np.isnan(b) or a == np.inf or b == -np.inf:
+            raise ValueError(
+                f"bounds[{j}] = {pair!r} must satisfy lo <= hi (no NaN; None, -inf or inf "
+                "leaves a side open)"
+            )
+        if a > b:
+            raise ValueError(
+                f"bounds[{j}] = {pair!r} must satisfy lo <= hi: the upper bound is below "
+                "the lower bound"
+            )
         lo.append(a)
         hi.append(b)
     return Box(tuple(lo), tuple(hi))

@@ -30,7 +30,9 @@ __all__ = [
     "SchemeLike",
     "as_values",
     "batch_values",
+    "chunk_where",
     "complex_step_error",
+    "describe",
     "evaluation_error",
     "finish",
     "fmt",
@@ -78,6 +80,8 @@ class Evaluation(NamedTuple):
         x, p = self.x, self.point(index)
         moved = np.flatnonzero(p != x)
         base = f"x = {fmt(x)}"
+        if moved.size == 0:  # f(x) itself
+            return base
         if moved.size != 1:
             return f"the point {fmt(p)} of the {self.method} difference at {base}"
         j = int(moved[0])
@@ -133,12 +137,19 @@ def raise_remote(
     if ev.imaginary and _rejects_complex_input(exc):
         raise complex_step_error(exc) from exc
     kind = exc.kind if isinstance(exc, UnpicklableError) else type(exc).__name__
-    if vectorized:
-        where = f"a batch of points {start}..{start + size - 1} of the {ev.method} "
-        where += f"difference at x = {fmt(ev.x)}"
-    else:
-        where = ev.where(start + len(result.values))
+    if not vectorized:
+        start += len(result.values)  # the point that failed
+    where = chunk_where(ev, start, start + size if vectorized else start + 1)
     raise evaluation_error(f"{name_of(ev.fun)} raised {kind} at {where}: {exc}", exc) from exc
+
+
+def chunk_where(ev: Evaluation, start: int, stop: int) -> str:
+    """Name the points ``start..stop-1`` of `ev`: one coordinate and point, or a batch."""
+    if stop - start == 1:
+        return ev.where(start)
+    return (
+        f"a batch of points {start}..{stop - 1} of the {ev.method} difference at x = {fmt(ev.x)}"
+    )
 
 
 _WRAPPERS: weakref.WeakKeyDictionary[type, type[EvaluationError]] = weakref.WeakKeyDictionary()
@@ -149,44 +160,75 @@ def evaluation_error(message: str, original: BaseException) -> EvaluationError:
 
     So ``except ValueError`` in the caller's code still catches a ValueError raised by f
     on a worker (the contract in :mod:`gradopt.exceptions`). The class is made once per
-    type, e.g. ``EvaluationError[ValueError]``; types that cannot be combined (a
-    different memory layout, such as OSError's) give a plain EvaluationError.
+    type, e.g. ``EvaluationError[ValueError]``; types that cannot be combined give a
+    plain EvaluationError.
     """
     kind = type(original)
     if isinstance(original, (UnpicklableError, EvaluationError)) or kind is Exception:
         return EvaluationError(message)
     try:
-        cls = _WRAPPERS.get(kind)
-        if cls is None:
-            label = f"EvaluationError[{kind.__name__}]"
-            namespace: dict[str, Any] = {
-                "__module__": EvaluationError.__module__,
-                "__qualname__": label,
-                # The user's __init__ and __str__ may expect arguments we do not have.
-                "__init__": BaseException.__init__,
-                "__str__": BaseException.__str__,
-                "__reduce__": BaseException.__reduce__,
-            }
-            cls = _WRAPPERS[kind] = type(label, (EvaluationError, kind), namespace)
-        return cls(message)
+        error = _wrapper(kind)(message)
     except Exception:
         return EvaluationError(message)
+    # The original's attributes come along: ``e.code``, ``e.returncode``, an OSError's
+    # ``errno`` and ``filename``; the original itself is ``__cause__``.
+    error.__dict__.update(getattr(original, "__dict__", {}))
+    if isinstance(original, OSError):
+        for name in ("errno", "strerror", "filename", "filename2"):
+            setattr(error, name, getattr(original, name))
+    return error
 
 
-def batch_values(out: Any, k: int) -> np.ndarray[Any, Any]:
-    arr = np.asarray(out)
-    if arr.shape not in ((k,), (k, 1)):
+def _wrapper(kind: type[BaseException]) -> type[EvaluationError]:
+    """The class ``EvaluationError[kind]``, made once per type."""
+    cls = _WRAPPERS.get(kind)
+    if cls is None:
+        label = f"EvaluationError[{kind.__name__}]"
+        namespace: dict[str, Any] = {
+            "__module__": EvaluationError.__module__,
+            "__qualname__": label,
+            # The user's __init__ and __str__ may expect arguments we do not have.
+            "__init__": BaseException.__init__,
+            "__str__": BaseException.__str__,
+            "__reduce__": BaseException.__reduce__,
+        }
+        cls = _WRAPPERS[kind] = type(label, (EvaluationError, kind), namespace)
+    return cls
+
+
+def batch_values(out: Any, k: int) -> np.ndarray[Any, Any] | list[Any]:
+    """The `k` values a vectorized f returned for a batch of `k` points.
+
+    An array of shape ``(k,)`` or ``(k, 1)``, or a list or tuple of `k` items, which stay
+    as they are: each is checked as one value of f (:func:`as_values`), so that a bad
+    item is named at its own point rather than converted along with the others.
+    """
+    if isinstance(out, list | tuple) and len(out) == k:
+        return list(out)
+    arr = np.asarray(out) if isinstance(out, np.ndarray) or hasattr(out, "__array__") else None
+    if arr is None or arr.shape not in ((k,), (k, 1)):
         raise ObjectiveError(
             f"a vectorized function must return {k} values for a batch of {k} points; "
-            f"it returned an array of shape {arr.shape}."
+            f"it returned {describe(out)}."
         )
     return arr.reshape(k)
+
+
+def describe(value: Any) -> str:
+    """What a function returned, for a message: its type, and shape or length."""
+    if value is None:
+        return "None"
+    if isinstance(value, np.ndarray) or hasattr(value, "__array__"):
+        return f"an array of shape {np.shape(value)} and dtype {np.asarray(value).dtype}"
+    if isinstance(value, (list, tuple, dict, set, str, bytes)):
+        return f"a {type(value).__name__} of length {len(value)}"
+    return f"an object of type {type(value).__name__}"
 
 
 def finish(raw: list[Any] | np.ndarray[Any, Any], ev: Evaluation) -> np.ndarray[Any, Any]:
     """Stack values, check the complex step kept its imaginary part and all are finite."""
     imaginary = ev.imaginary
-    values = as_values(raw, np.complex128 if imaginary else np.float64)
+    values = as_values(raw, ev)
     if imaginary and not (
         np.iscomplexobj(raw) if isinstance(raw, np.ndarray) else any(map(np.iscomplexobj, raw))
     ):
@@ -209,20 +251,34 @@ def finish(raw: list[Any] | np.ndarray[Any, Any], ev: Evaluation) -> np.ndarray[
     return values
 
 
-def as_values(
-    raw: list[Any] | np.ndarray[Any, Any], dtype: type[np.generic]
-) -> np.ndarray[Any, Any]:
-    """Stack the outputs of f into a 1-D array, checking each is a scalar."""
+def as_values(raw: list[Any] | np.ndarray[Any, Any], ev: Evaluation) -> np.ndarray[Any, Any]:
+    """Stack the outputs of f at the points of `ev` into a 1-D array of numbers.
+
+    Each must be what :func:`gradopt._typing.as_scalar_value` accepts from ``value(x)``
+    (a real number, or an array holding one); complex numbers only for the complex
+    step. Anything else (None, a string such as ``"5.0"``, a list, a dict, a complex
+    number where reals are expected) is an :class:`ObjectiveError` naming what was
+    returned and the point, never silently converted.
+    """
+    k = len(raw)
     try:
-        values = np.asarray(raw, dtype=dtype)
-    except (TypeError, ValueError):
-        values = np.empty(0)
-    if values.shape != (len(raw),):
-        if values.size == len(raw):
-            return values.reshape(-1)
-        for item in raw:  # find the offending value for the error message
-            if np.iscomplexobj(item):
-                item = np.real(item)
-            as_scalar_value(item)
-        raise ObjectiveError("the function must return a scalar at every point.")
-    return values
+        values = np.asarray(raw)
+    except (TypeError, ValueError):  # ragged: scalars and arrays mixed
+        values = None
+    dtype = _C128 if ev.imaginary else _F64
+    if values is not None:
+        if values.dtype is dtype and values.shape == (k,):  # the common case: 0.5 µs
+            return values
+        if values.size == k and values.dtype.kind in _KINDS[ev.imaginary]:
+            return values.astype(dtype).reshape(k)
+    out = np.empty(k, dtype=dtype)
+    for i, item in enumerate(raw):  # the slow path names the first offending value
+        if ev.imaginary and np.iscomplexobj(item) and np.size(item) == 1:
+            out[i] = complex(np.asarray(item).reshape(()))
+        else:
+            out[i] = as_scalar_value(item, f"{name_of(ev.fun)} at {ev.where(i)}")
+    return out
+
+
+_KINDS = {False: "fiu", True: "fiuc"}  # dtype kinds taken as they are
+_F64, _C128 = np.dtype(np.float64), np.dtype(np.complex128)

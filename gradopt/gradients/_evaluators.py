@@ -9,32 +9,41 @@ gives bit-for-bit the serial gradient (for a deterministic f).
 - :class:`VectorizedEvaluator`: one call of ``fun(batch)`` with all ``k`` points, shape
   ``(k, *x.shape)``, returning ``k`` values.
 - :class:`ExecutorEvaluator`: any ``concurrent.futures.Executor`` (threads, processes,
-  ``distributed.Client(...).get_executor()``); :class:`PoolEvaluator` is one with a process
-  pool it owns.
+  ``distributed.Client(...).get_executor()``); :class:`~gradopt.gradients._pool.PoolEvaluator`
+  is one with a process pool that gradopt owns.
 
 Failures name the coordinate and the point. In this process the user's exception keeps its
 type (a note is added on Python >= 3.11); from workers it becomes an
-:class:`~gradopt.exceptions.EvaluationError` (also an instance of the original's type)
-with the original chained. Values are checked in :mod:`gradopt.gradients._checks`.
+:class:`~gradopt.exceptions.EvaluationError` (also an instance of the original's type,
+with its attributes) with the original chained. Values are checked in
+:mod:`gradopt.gradients._checks`, the same way in every mode.
+
+With a ``timeout``, each point goes to the workers as its own task, at most one per
+worker at a time, so each evaluation has its own clock from the moment it is handed to a
+free worker; ``value(x)`` then runs on the workers too. An evaluation past its time raises
+:class:`~gradopt.exceptions.EvaluationTimeoutError`.
 """
 
 from __future__ import annotations
 
+import math
 import os
-import weakref
-from collections.abc import Callable
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
-from contextlib import nullcontext
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager, nullcontext
+from itertools import pairwise
 from typing import Any, Protocol
 
 import numpy as np
 
 from gradopt._typing import as_scalar_value
-from gradopt.exceptions import EvaluationError, InvalidInputError
+from gradopt.exceptions import EvaluationError, EvaluationTimeoutError, InvalidInputError
 from gradopt.gradients._checks import (
     Evaluation,
     batch_values,
+    chunk_where,
     finish,
     fmt,
     name_of,
@@ -45,7 +54,6 @@ from gradopt.gradients._remote import (
     ChunkResult,
     ShippedFunction,
     complex_warnings_as_errors,
-    install_function,
     run_chunk,
     ship,
 )
@@ -53,9 +61,10 @@ from gradopt.gradients._remote import (
 __all__ = [
     "Evaluator",
     "ExecutorEvaluator",
-    "PoolEvaluator",
     "SerialEvaluator",
     "VectorizedEvaluator",
+    "ship_or_explain",
+    "unpicklable_executor",
 ]
 
 
@@ -66,8 +75,12 @@ class Evaluator(Protocol):
         """Values at every point, in order, validated; calls counted through `count`."""
         ...
 
-    def value(self, fun: Callable[..., Any], x: np.ndarray[Any, Any]) -> float:
-        """``f(x)`` for one point (in the user's shape); one call of f."""
+    def value(self, fun: Callable[..., Any], x: np.ndarray[Any, Any], points: int = 1) -> float:
+        """``f(x)`` for one point (in the user's shape); one call of f.
+
+        `points` is the number of points of a gradient at `x`, for sizing a pool that
+        this call may have to start.
+        """
         ...
 
     def close(self) -> None:
@@ -98,8 +111,8 @@ class SerialEvaluator:
         count(len(raw))
         return finish(raw, ev)
 
-    def value(self, fun: Callable[..., Any], x: np.ndarray[Any, Any]) -> float:
-        return as_scalar_value(fun(x))
+    def value(self, fun: Callable[..., Any], x: np.ndarray[Any, Any], points: int = 1) -> float:
+        return as_scalar_value(fun(x), name_of(fun))
 
     def close(self) -> None:
         """Nothing to release."""
@@ -123,8 +136,8 @@ class VectorizedEvaluator(SerialEvaluator):
         count(k)
         return finish(batch_values(out, k), ev)
 
-    def value(self, fun: Callable[..., Any], x: np.ndarray[Any, Any]) -> float:
-        return as_scalar_value(batch_values(fun(x[np.newaxis]), 1)[0])
+    def value(self, fun: Callable[..., Any], x: np.ndarray[Any, Any], points: int = 1) -> float:
+        return as_scalar_value(batch_values(fun(x[np.newaxis]), 1)[0], name_of(fun))
 
 
 # ------------------------------------------------------------------------ on workers
@@ -135,64 +148,61 @@ class ExecutorEvaluator:
     per-task overhead (pickling, scheduling, a round trip) is paid once per worker
     rather than once per point, and with points of equal cost one chunk each is already
     the best balance (a gradient takes ``ceil(k / workers)`` evaluation times). Results
-    are gathered in submission order, so the values are in the scheme's order.
+    are put back in the scheme's order.
+
+    With a `timeout` (seconds), each point is a task of its own, at most one per worker
+    in flight, and ``value(x)`` runs on the executor too. A task past its time raises
+    :class:`~gradopt.exceptions.EvaluationTimeoutError`; a thread, or a process of an
+    executor gradopt does not own, cannot be stopped and runs on.
     """
 
-    def __init__(self, executor: Executor | None, vectorized: bool = False) -> None:
+    _after_timeout = (
+        "the evaluation may still be running on your executor (gradopt cannot stop a "
+        "thread, nor a process it does not own)"
+    )
+
+    def __init__(
+        self, executor: Executor | None, vectorized: bool = False, timeout: float | None = None
+    ) -> None:
         self._given = executor
         self.vectorized = vectorized
+        self.timeout = timeout
         self._target: Callable[..., Any] | ShippedFunction | None = None
 
-    def _executor(self, fun: Callable[..., Any]) -> Executor:
+    # ---------------------------------------------------------------- the interface
+    def evaluate(self, ev: Evaluation, count: Callable[[int], None]) -> np.ndarray[Any, Any]:
+        points = ev.scheme.points(ev.x, ev.h)
+        return finish(self._run(ev, points, count, len(points)), ev)
+
+    def value(self, fun: Callable[..., Any], x: np.ndarray[Any, Any], points: int = 1) -> float:
+        if self.timeout is None:
+            here = VectorizedEvaluator() if self.vectorized else SerialEvaluator()
+            return here.value(fun, x)
+        flat = np.asarray(x, dtype=np.float64).reshape(-1)
+        ev = Evaluation(fun, _AtX(), flat, np.zeros_like(flat), x.shape)
+        raw = self._run(ev, flat[np.newaxis], lambda n: None, points)  # counted by the caller
+        return as_scalar_value(raw[0], name_of(fun))
+
+    def close(self) -> None:
+        """A given executor belongs to the caller: it is left running."""
+
+    def __getstate__(self) -> dict[str, Any]:
+        raise TypeError(unpicklable_executor(self._given))
+
+    # ------------------------------------------------------------ for subclasses
+    @contextmanager
+    def _session(self, fun: Callable[..., Any], points: int) -> Iterator[tuple[Executor, int]]:
+        """The executor and its number of workers, for one evaluation of `points` points."""
         assert self._given is not None
         if self._target is None:
             in_process = isinstance(self._given, ThreadPoolExecutor)
-            self._target = fun if in_process else _ship_or_explain(fun)
-        return self._given
+            self._target = fun if in_process else ship_or_explain(fun)
+        yield self._given, _worker_count(self._given)
 
-    def evaluate(self, ev: Evaluation, count: Callable[[int], None]) -> np.ndarray[Any, Any]:
-        executor = self._executor(ev.fun)
-        points = ev.scheme.points(ev.x, ev.h)
-        chunks = np.array_split(points, min(_worker_count(executor), len(points)))
-        target = self._target
-        assert target is not None
-        portable = isinstance(target, ShippedFunction)
-        args = (ev.shape, ev.imaginary, self.vectorized, portable)
-        futures: list[Future[ChunkResult]] = []
-        try:
-            for chunk in chunks:
-                futures.append(executor.submit(run_chunk, target, chunk, *args))
-        except Exception as exc:
-            for fut in futures:
-                fut.cancel()
-            wait(futures)
-            raise self._failed(ev, exc) from exc
-        wait(futures)  # every task finishes (or fails) before we return or raise
-        results: list[ChunkResult] = []
-        for fut in futures:
-            try:
-                results.append(fut.result())
-            except Exception as exc:
-                count(sum(r.calls for r in results))
-                raise self._failed(ev, exc) from exc
-        count(sum(r.calls for r in results))
-        return finish(self._gather(results, chunks, ev), ev)
+    def _abandon(self, executor: Executor) -> None:
+        """After a timeout or an interrupt: stop what can be stopped (here, nothing)."""
 
-    def _gather(
-        self, results: list[ChunkResult], chunks: list[Any], ev: Evaluation
-    ) -> list[Any] | np.ndarray[Any, Any]:
-        start = 0
-        for result, chunk in zip(results, chunks, strict=True):
-            if result.failure is not None:
-                raise_remote(result, ev, start, len(chunk), self.vectorized)
-            start += len(chunk)
-        if self.vectorized:
-            return np.concatenate(
-                [batch_values(r.values, len(c)) for r, c in zip(results, chunks, strict=True)]
-            )
-        return [v for r in results for v in r.values]
-
-    def _failed(self, ev: Evaluation, exc: BaseException) -> EvaluationError:
+    def _failed(self, ev: Evaluation, exc: BaseException, executor: Executor) -> EvaluationError:
         name = name_of(ev.fun)
         text = f"{type(exc).__name__}: {exc}"
         if "pickl" in text.lower() or "serializ" in text.lower():
@@ -202,61 +212,129 @@ class ExecutorEvaluator:
             f"difference at x = {fmt(ev.x)} ({text})."
         )
 
-    def value(self, fun: Callable[..., Any], x: np.ndarray[Any, Any]) -> float:
-        ev = VectorizedEvaluator() if self.vectorized else SerialEvaluator()
-        return ev.value(fun, x)
+    # ------------------------------------------------------------ the evaluation
+    def _run(
+        self, ev: Evaluation, points: np.ndarray[Any, Any], count: Callable[[int], None], hint: int
+    ) -> list[Any] | np.ndarray[Any, Any]:
+        """Values at `points` in order (unchecked), or the error naming the point."""
+        with self._session(ev.fun, hint) as (executor, width):
+            results = self._dispatch(executor, width, ev, points, count)
+        ordered = [results[start] for start in sorted(results)]
+        if not self.vectorized:
+            return [v for _, _, r in ordered for v in r.values]
+        parts = [batch_values(r.values, stop - start) for start, stop, r in ordered]
+        arrays = [p for p in parts if isinstance(p, np.ndarray)]
+        if len(arrays) == len(parts) and len({a.dtype for a in arrays}) == 1:
+            return np.concatenate(arrays)
+        return [v for part in parts for v in part]  # checked one by one
 
-    def close(self) -> None:
-        """A given executor belongs to the caller: it is left running."""
+    def _chunks(self, k: int, width: int) -> deque[tuple[int, int]]:
+        """``(start, stop)`` of each task: one point each under a timeout, else one chunk
+        per worker."""
+        if self.timeout is not None and not self.vectorized:
+            return deque((i, i + 1) for i in range(k))
+        n = min(width, k)
+        q, r = divmod(k, n)  # as np.array_split: the first r chunks hold one more
+        edges = [0]
+        for i in range(n):
+            edges.append(edges[-1] + q + (i < r))
+        return deque(pairwise(edges))
 
+    def _dispatch(
+        self,
+        executor: Executor,
+        width: int,
+        ev: Evaluation,
+        points: np.ndarray[Any, Any],
+        count: Callable[[int], None],
+    ) -> dict[int, tuple[int, int, ChunkResult]]:
+        """Run the tasks, at most `width` at a time; every call of f is counted.
 
-class PoolEvaluator(ExecutorEvaluator):
-    """A process pool of `workers` processes that gradopt owns.
-
-    Created at the first gradient; f is pickled once and installed in each worker by the
-    pool's initializer, so tasks carry only the points. :meth:`close` (or garbage
-    collection, or interpreter exit, through ``weakref.finalize``) shuts it down.
-    """
-
-    def __init__(self, workers: int, vectorized: bool = False) -> None:
-        super().__init__(None, vectorized)
-        self.workers = workers
-        self._pool: ProcessPoolExecutor | None = None
-        self._finalizer: weakref.finalize[Any, Any] | None = None
-
-    def _executor(self, fun: Callable[..., Any]) -> Executor:
-        if self._pool is None:
-            shipped = _ship_or_explain(fun)
-            assert shipped.payload is not None
-            self._pool = ProcessPoolExecutor(
-                self.workers,
-                initializer=install_function,
-                initargs=(shipped.token, shipped.payload),
-            )
-            self._target = ShippedFunction(shipped.token, shipped.name)
-            self._finalizer = weakref.finalize(self, _shutdown, self._pool)
-        return self._pool
-
-    def evaluate(self, ev: Evaluation, count: Callable[[int], None]) -> np.ndarray[Any, Any]:
+        Returns the results by start index. A failure of f stops the submission of
+        further tasks; those running finish, then it is raised (the first in order).
+        A timeout or an interrupt cancels what has not started and abandons the rest.
+        """
+        target = self._target
+        assert target is not None
+        args = (ev.shape, ev.imaginary, self.vectorized, isinstance(target, ShippedFunction))
+        timeout = self.timeout
+        todo = self._chunks(len(points), width)
+        running: dict[Future[ChunkResult], tuple[int, int, float]] = {}
+        results: dict[int, tuple[int, int, ChunkResult]] = {}
+        broken: BaseException | None = None
         try:
-            return super().evaluate(ev, count)
-        except EvaluationError as exc:
-            if isinstance(exc.__cause__, BrokenProcessPool):
-                self.close()  # a worker died: start afresh next time
+            while todo or running:
+                while todo and broken is None and len(running) < width:
+                    start, stop = todo.popleft()
+                    try:
+                        fut = executor.submit(run_chunk, target, points[start:stop], *args)
+                    except Exception as exc:
+                        broken = exc
+                        break
+                    deadline = math.inf if timeout is None else time.monotonic() + timeout
+                    running[fut] = (start, stop, deadline)
+                if not running:
+                    break
+                limit = None
+                if timeout is not None:
+                    limit = max(0.0, min(d for *_, d in running.values()) - time.monotonic())
+                done, _ = wait(running, timeout=limit, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    start, stop, _ = running.pop(fut)
+                    try:
+                        result = fut.result()
+                    except Exception as exc:
+                        broken = broken or exc
+                        continue
+                    results[start] = (start, stop, result)
+                    if result.failure is not None:
+                        todo.clear()
+                if not done and timeout is not None:
+                    now = time.monotonic()
+                    late = [
+                        task for fut, task in running.items() if task[2] <= now and not fut.done()
+                    ]
+                    if late:
+                        raise self._timed_out(ev, *min(late)[:2])
+        except BaseException:  # a timeout, KeyboardInterrupt: stop now, count what ran
+            for fut in running:
+                fut.cancel()
+            count(_calls(results) + sum(e - s for s, e, _ in running.values()))
+            self._abandon(executor)
             raise
+        count(_calls(results))
+        if broken is not None:
+            raise self._failed(ev, broken, executor) from broken
+        for start, stop, result in sorted(results.values(), key=lambda r: r[0]):
+            if result.failure is not None:
+                raise_remote(result, ev, start, stop - start, self.vectorized)
+        return results
 
-    def close(self) -> None:
-        """Shut the worker processes down (a later gradient starts a new pool)."""
-        if self._finalizer is not None:
-            self._finalizer()
-        self._pool = self._finalizer = None
-
-
-def _shutdown(pool: ProcessPoolExecutor) -> None:
-    pool.shutdown(wait=True, cancel_futures=True)
+    def _timed_out(self, ev: Evaluation, start: int, stop: int) -> EvaluationTimeoutError:
+        return EvaluationTimeoutError(
+            f"{name_of(ev.fun)} did not return within timeout={self.timeout:g} s at "
+            f"{chunk_where(ev, start, stop)}; {self._after_timeout}."
+        )
 
 
 # ------------------------------------------------------------------------ helpers
+class _AtX:
+    """The "scheme" of ``value(x)``: the single point x itself."""
+
+    name = "value"
+
+    def iter_points(self, x: Any, h: Any) -> Iterator[np.ndarray[Any, Any]]:
+        yield x.copy()
+
+    def points(self, x: Any, h: Any) -> np.ndarray[Any, Any]:
+        batch: np.ndarray[Any, Any] = np.asarray(x)[np.newaxis].copy()
+        return batch
+
+
+def _calls(results: dict[int, tuple[int, int, ChunkResult]]) -> int:
+    return sum(r.calls for *_, r in results.values())
+
+
 def _worker_count(executor: Executor) -> int:
     """Workers behind `executor`: pools' ``_max_workers``, a Dask client's threads, or CPUs."""
     n = getattr(executor, "_max_workers", None)
@@ -271,7 +349,7 @@ def _worker_count(executor: Executor) -> int:
     return os.cpu_count() or 1
 
 
-def _ship_or_explain(fun: Callable[..., Any]) -> ShippedFunction:
+def ship_or_explain(fun: Callable[..., Any]) -> ShippedFunction:
     name = name_of(fun)
     try:
         return ship(fun, name)
@@ -281,3 +359,13 @@ def _ship_or_explain(fun: Callable[..., Any]) -> ShippedFunction:
             "Use a module-level function that holds no locks, open files or generators, "
             "or evaluate in threads (executor=ThreadPoolExecutor(...))."
         ) from exc
+
+
+def unpicklable_executor(executor: Executor | None) -> str:
+    """Why a provider evaluating on the caller's `executor` cannot be pickled."""
+    return (
+        f"a FiniteDifference with executor={type(executor).__name__}(...) cannot be "
+        "pickled: the executor is yours and holds threads or processes that do not "
+        "travel. Pickle a provider made without it (or with workers=N, whose pool is "
+        "left behind and started afresh by the copy) and give the copy its own executor."
+    )

@@ -9,18 +9,26 @@ error naming the coordinate and the point.
 Functions are sent to worker processes once, as bytes (plain pickle when it can, else
 cloudpickle, which also handles lambdas and closures), and unpickled once per worker into
 a small cache keyed by a digest of those bytes.
+
+A worker of a pool that gradopt owns is started by :func:`start_worker`: it leads its own
+process group, so that stopping it also stops programs f started (an external solver)
+and a Ctrl-C at the terminal reaches only the parent, which stops its workers; and it
+exits if its parent disappears. :func:`worker_ready` is the first task of every worker: the
+pool counts as started only when all of its workers have answered it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import pickle
 import threading
+import time
 import traceback
 import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,12 +36,15 @@ import numpy as np
 
 __all__ = [
     "ChunkResult",
+    "FunctionLoadError",
     "RemoteTraceback",
     "ShippedFunction",
     "complex_warnings_as_errors",
     "install_function",
     "run_chunk",
     "ship",
+    "start_worker",
+    "worker_ready",
 ]
 
 
@@ -59,6 +70,10 @@ class UnpicklableError(Exception):
         return f"{self.message} (a {self.kind} that could not be sent back from the worker)"
 
 
+class FunctionLoadError(Exception):
+    """The user's function could not be unpickled on a worker (its text says why)."""
+
+
 @dataclass
 class ChunkResult:
     """Outcome of one task: values in order, up to a failure if there was one.
@@ -72,6 +87,28 @@ class ChunkResult:
     calls: int
     failure: BaseException | None = None
     traceback: str = ""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The failure travels as cloudpickle bytes whatever the transport (a process
+        # pool pickles with plain pickle), so exceptions of classes defined in a script
+        # or a function come back too (see _portable).
+        failure = None if self.failure is None else _dumps(self.failure)
+        return (_chunk_result, (self.values, self.calls, failure, self.traceback))
+
+
+def _chunk_result(
+    values: list[Any] | np.ndarray[Any, Any], calls: int, failure: bytes | None, tb: str
+) -> ChunkResult:
+    return ChunkResult(values, calls, None if failure is None else pickle.loads(failure), tb)
+
+
+def _dumps(obj: Any) -> bytes:
+    try:
+        import cloudpickle
+    except ImportError:  # pragma: no cover - cloudpickle is a runtime dependency
+        return pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    data: bytes = cloudpickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    return data
 
 
 # ------------------------------------------------------------------- shipping functions
@@ -140,6 +177,45 @@ def ship(fun: Callable[..., Any], name: str) -> ShippedFunction:
     return ShippedFunction(hashlib.blake2b(payload, digest_size=16).hexdigest(), name, payload)
 
 
+# ------------------------------------------------------------------- a worker's life
+_STARTED: dict[str, Any] = {}  # this worker's start-up barrier and failure, if any
+
+
+def start_worker(token: str, payload: bytes, barrier: Any) -> None:
+    """Initializer of a worker of an owned pool; never raises (see :func:`worker_ready`)."""
+    if hasattr(os, "setpgid"):
+        with suppress(OSError):  # e.g. already a session leader: keep the parent's group
+            os.setpgid(0, 0)
+    parent = os.getppid()  # the pool's process (or the fork server, which dies with it)
+    threading.Thread(target=_exit_when_orphaned, args=(parent,), daemon=True).start()
+    _STARTED["barrier"] = barrier
+    try:
+        install_function(token, payload)
+    except Exception as exc:
+        _STARTED["failure"] = FunctionLoadError(f"{type(exc).__name__}: {exc}")
+
+
+def worker_ready(timeout: float) -> int:
+    """The first task of each worker: wait until every worker of the pool has started.
+
+    Each of the pool's ``n`` workers takes exactly one of the ``n`` tasks, since every one
+    waits at the barrier for the others. Raises the failure of :func:`start_worker`, if
+    any (e.g. the module of f cannot be imported here); returns this process's id.
+    """
+    _STARTED["barrier"].wait(timeout)
+    failure = _STARTED.get("failure")
+    if failure is not None:
+        raise failure
+    return os.getpid()
+
+
+def _exit_when_orphaned(parent: int) -> None:
+    """Exit as soon as the process that started this worker is gone (e.g. killed)."""
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
+
+
 # ------------------------------------------------------------------- the task itself
 def run_chunk(
     fun: Callable[..., Any] | ShippedFunction,
@@ -172,11 +248,39 @@ def run_chunk(
 
 
 def _portable(exc: BaseException) -> BaseException:
-    """`exc` if it survives a pickle round trip, else a stand-in carrying its text."""
-    try:
-        pickle.loads(pickle.dumps(exc))
-    except Exception:
-        return UnpicklableError(type(exc).__name__, str(exc))
+    """`exc`, or something that unpickles as a copy of it, or a stand-in with its text.
+
+    Exceptions pickle as ``type(exc)(*exc.args)``, which fails for a class whose
+    ``__init__`` takes other arguments (``SimError(message, code=...)``) and forgets
+    attributes set in it. Such an exception travels as its class, ``args`` and
+    ``__dict__``, and is rebuilt without calling ``__init__``; if even that cannot
+    travel (an attribute holds a lock), a stand-in carries its type name and text.
+    """
+    for candidate in (exc, _ByState(exc)):
+        try:
+            pickle.loads(_dumps(candidate))
+        except Exception:
+            continue
+        return candidate
+    return UnpicklableError(type(exc).__name__, str(exc))
+
+
+class _ByState(Exception):
+    """Pickles as the exception it wraps: class, ``args`` and ``__dict__``."""
+
+    def __init__(self, exc: BaseException) -> None:
+        super().__init__()
+        self.exc = exc
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        exc = self.exc
+        return (_rebuild, (type(exc), exc.args, getattr(exc, "__dict__", {})))
+
+
+def _rebuild(kind: type[BaseException], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
+    exc = kind.__new__(kind, *args)
+    exc.args = args
+    exc.__dict__.update(state)
     return exc
 
 

@@ -1,146 +1,186 @@
 """Richardson extrapolation of central differences, with an error estimate per component.
 
-A central difference at step ``h`` has the expansion
-``D(h) = f'(x) + c1 h^2 + c2 h^4 + c3 h^6 + ...`` (odd powers cancel). Evaluating it at the
-steps ``h, h/2, h/4, h/8, h/16`` and combining the values (the Richardson table
-``T[i, k] = T[i, k-1] + (T[i, k-1] - T[i-1, k-1]) / (2^(2k) - 1)``) removes the terms one by
-one: the entry ``T[4, 4]`` is accurate to O(h^10), so a large step (about 0.06 relative to
-``max(1, |x_j|)``) can be used, and round-off, which grows like ``eps |f| / h``, stays small.
+A central difference ``D(s) = (f(x + s) - f(x - s)) / 2s`` has the expansion
+``f'(x) + c1 s^2 + c2 s^4 + ...``. The scheme evaluates it at a *ladder* of steps
+``s_i = h / RATIO^i`` and extrapolates to ``s = 0``
+(:mod:`~gradopt.gradients._extrapolation`: Neville's table, an estimate per entry, a gate
+against tables that agree with themselves by chance).
 
-Every entry ``T[i, k]`` (``k >= 1``) is a candidate. Its error is estimated as the sum of
+The steps do not assume that f varies on the scale of ``|x|``: the first step is
+``h = 1/16`` whatever ``x`` (as ``scipy.differentiate`` starts at an absolute 0.5 and
+numdifftools at ``2 log(e - 1 + |x|)``). Each round evaluates a window of ``LEVELS`` steps
+(``10`` calls per component); a component whose table has not converged takes another
+window of smaller steps, continuing the ladder (``f`` varying on a scale of 1e-3 costs a
+round or two more), until its estimate is down to round-off, stops improving, or the
+steps would be too small to mean anything. All points of a round are laid out up front,
+so they can be evaluated in any order or in parallel; ``f(x)`` is not needed.
 
-* a truncation term ``|T[i, k] - T[i, k-1]|``: the correction the last elimination made,
-  which bounds the error of ``T[i, k]`` while the expansion is in its asymptotic regime, and
-* a round-off term ``eps * (max|f| + |x_j| max|D_m|) * sum_m |a_m| / h_m``: the worst
-  case of an error of ``eps (|f| + |x_j df/dx_j|)`` in each value of f (the rounding of
-  the result and of ``x_j`` itself), propagated through the weights ``a_m`` of the entry.
+Two choices guard against aliasing, where a fast oscillation sampled at steps in a fixed
+ratio looks like a smooth function: the ratio between steps is 1.9, not 2 (with powers of
+two, ``sin(2 pi 2^k x)`` is sampled at whole periods and looks constant), and each step is
+rounded to 12 significant bits, so ``x ± s`` is exact and keeps the low bits of ``x``
+(rounding inside f cancels in the difference, as it does for powers of two).
 
-Per component, the candidate with the smallest estimate is returned, with that estimate.
-All ``2 * 5 * d`` points are laid out up front, so they can be evaluated in any order or in
-parallel; ``f(x)`` is not needed.
+The round-off model: each value of ``f`` is right to ``ULPS`` units in the last place of
+``max|f| + |x_j| max|D|`` (the second term is what rounding ``x_j``, or ``c x_j`` inside f,
+costs). Noisier functions are caught by the disagreement between entries of the table.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from gradopt._typing import FloatArray
+from gradopt.gradients._extrapolation import LEVELS, Rounds, Window, analyse, short
 from gradopt.gradients._schemes import Scheme
 
-__all__ = ["RichardsonScheme", "richardson_scheme"]
+__all__ = ["FIRST_STEP", "RATIO", "ULPS", "RichardsonScheme", "ladder", "richardson_scheme"]
 
 _EPS = float(np.finfo(np.float64).eps)
+RATIO = 1.9  #: between successive steps of the ladder
+FIRST_STEP = 0.0625  #: the largest step, absolute
+ULPS = 4.0  #: each value of f is assumed right to this many units in the last place
+#: A later round's smallest step must be at least this many units in the last place of x.
+_MIN_ULPS = 2.0**10
 
 
-def richardson_scheme(
-    levels: int = 5, ratio: float = 2.0, rel_step: float = 0.0625
-) -> RichardsonScheme:
-    """Build the scheme: offsets ``±ratio**-i`` for ``i < levels``, top-entry weights."""
-    top = _table_weights(ratio, levels)[levels - 1, levels - 1]
-    offsets, weights = [], []
-    for i in range(levels):
-        scale = ratio**-i
-        offsets += [scale, -scale]
-        # a_i (f(x + s h) - f(x - s h)) / (2 s h), written in units of 1/h
-        weights += [top[i] / (2 * scale), -top[i] / (2 * scale)]
+def richardson_scheme(ratio: float = RATIO, first_step: float = FIRST_STEP) -> RichardsonScheme:
+    """Build the scheme: nominal offsets ``±ratio**-i`` for ``i < LEVELS``."""
+    offsets: list[float] = []
+    for i in range(LEVELS):
+        offsets += [ratio**-i, -(ratio**-i)]
+    # The nominal weights (of f(x + s_i) - f(x - s_i) over 2 s_i, unextrapolated) only
+    # describe the layout; values are combined by Neville's table over the steps taken.
+    weights = tuple(0.5 / o for o in offsets)
     return RichardsonScheme(
-        "richardson",
-        rel_step,
-        offsets=tuple(offsets),
-        weights=tuple(weights),
-        ratio=ratio,
-        levels=levels,
+        "richardson", first_step, offsets=tuple(offsets), weights=weights, ratio=ratio
     )
-
-
-def _table_weights(ratio: float, levels: int) -> dict[tuple[int, int], FloatArray]:
-    """Weights of every Richardson entry ``T[i, k]`` over the differences ``D_0..D_{n-1}``."""
-    unit = np.eye(levels)
-    weights: dict[tuple[int, int], FloatArray] = {(i, 0): unit[i] for i in range(levels)}
-    for k in range(1, levels):
-        factor = ratio ** (2 * k) - 1.0
-        for i in range(k, levels):
-            prev, lower = weights[i, k - 1], weights[i - 1, k - 1]
-            weights[i, k] = prev + (prev - lower) / factor
-    return weights
 
 
 @dataclass(frozen=True)
 class RichardsonScheme(Scheme):
-    """Central differences at ``levels`` steps ``h / ratio**i``, Richardson-extrapolated.
+    """Central differences at a ladder of steps, extrapolated, with an error estimate.
 
-    A :class:`~gradopt.gradients._schemes.Scheme` whose offsets are ``±ratio**-i``, so the
-    points are laid out (and may be evaluated) like any other scheme's; its `weights` are
-    those of the top entry of the table. Use :func:`richardson_scheme` to build one. The
-    step ``h_j`` given to the methods is the largest step of the sequence.
+    ``rel_step`` is the first (largest) step, absolute: ``1/16`` by default, for every x.
+    The step ``h_j`` given to the methods is the largest step of the first round; round
+    ``r`` takes the steps ``short(h / ratio**i)`` for ``i = LEVELS r, ..., LEVELS r + 4``.
     """
 
-    ratio: float = 2.0
-    levels: int = 5
-    _table: dict[tuple[int, int], FloatArray] = field(
-        init=False, repr=False, compare=False, default_factory=dict
-    )
+    ratio: float = RATIO
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_table", _table_weights(self.ratio, self.levels))
+    def default_step(self, x: FloatArray, eps: float = _EPS) -> FloatArray:
+        """The first step, ``1/16`` for every coordinate (f's scale is not |x|'s).
 
-    def default_step(self, x: FloatArray) -> FloatArray:
-        """The largest step: a power of two near ``rel_step * max(1, |x_j|)``.
-
-        With a power of two and ``ratio = 2`` every step of the sequence is a power of two
-        of at least 16 ulp of ``x_j``, so ``x_j ± h_i`` is exact (short of crossing a power
-        of two upwards) and the differences use the steps actually taken.
+        For f computed in lower precision it grows like ``eps^(1/11)`` (the balance of
+        round-off ``eps / h`` and the O(h^10) truncation): 0.38 for float32.
         """
-        scale = self.rel_step * np.maximum(1.0, np.abs(x))
-        h: FloatArray = np.exp2(np.round(np.log2(scale)))
+        return np.full(x.shape, float(short(self.rel_step * (eps / _EPS) ** (1 / 11))))
+
+    def taken(self, x: FloatArray, h: FloatArray) -> FloatArray:
+        """`h` itself: the ladder's steps are exact, and measured where they are not."""
         return h
 
-    def ladder(self, h: FloatArray) -> FloatArray:
-        """The steps ``h / ratio**i``, shape ``(levels, d)``."""
-        powers = self.ratio ** -np.arange(self.levels, dtype=np.float64)
-        steps: FloatArray = powers[:, None] * h[None, :]
-        return steps
+    def ladder(self, h: FloatArray, start: int = 0) -> FloatArray:
+        """The steps of round ``start / LEVELS``: see :func:`ladder`."""
+        return ladder(h, start, self.ratio)
+
+    def iter_points(self, x: FloatArray, h: FloatArray) -> Iterator[np.ndarray[Any, Any]]:
+        """The points of the first round, coordinate-major: ``x ± s_i e_j``."""
+        return _points(x, self.ladder(h), np.arange(x.size))
+
+    def points(self, x: FloatArray, h: FloatArray) -> np.ndarray[Any, Any]:
+        """All points of the first round as one batch, shape ``(2 LEVELS d, d)``."""
+        return np.array(list(self.iter_points(x, h))).reshape(-1, x.size)
 
     def combine(self, values: np.ndarray[Any, Any], f0: float | None, h: FloatArray) -> FloatArray:
-        """Gradient from the values at :meth:`points`."""
-        return self.combine_with_error(values, f0, h)[0]
+        """The gradient from the values of the first round alone (no further rounds)."""
+        # Without x the steps are taken as exact (they are, for |x| < 2^40 h).
+        return self.window(values, np.zeros(h.size), self.ladder(h)).value
 
-    def combine_with_error(
-        self,
-        values: np.ndarray[Any, Any],
-        f0: float | None,
-        h: FloatArray,
-        x: FloatArray | None = None,
-    ) -> tuple[FloatArray, FloatArray]:
-        """Gradient and a per-component estimate of its absolute error.
+    def window(
+        self, values: np.ndarray[Any, Any], x: FloatArray, steps: FloatArray, eps: float = _EPS
+    ) -> Window:
+        """Analyse one window: values at ``x ± steps`` (coordinate-major) -> per component.
 
-        Give the point `x` when known: the round-off of an evaluation of f is modelled as
-        ``eps * (|f| + |x_j| |df/dx_j|)``, the second term being what rounding ``x_j``
-        (or ``c * x_j`` inside f) costs; without `x` only ``eps * |f|`` is counted.
+        `eps` is the machine epsilon of f's output (for the round-off model).
         """
-        d = h.size
-        vals = np.asarray(values, dtype=np.float64).reshape(d, self.levels, 2)
-        steps = self.ladder(h)  # (levels, d)
-        diffs = (vals[:, :, 0] - vals[:, :, 1]).T / (2.0 * steps)  # D_i, shape (levels, d)
-        noise = np.max(np.abs(vals), axis=(1, 2))
-        if x is not None:
-            noise = noise + np.abs(x) * np.max(np.abs(diffs), axis=0)
-        inv_steps = 1.0 / steps
-        top = self.levels - 1
-        grad = np.full(d, np.nan)
-        best = np.full(d, np.inf)
-        # The top entry first: when values are not finite, NaN propagates from it.
-        keys = sorted((key for key in self._table if key[1] > 0), key=lambda ik: ik != (top, top))
-        for i, k in keys:
-            w = self._table[i, k]
-            entry = w @ diffs
-            truncation = np.abs(entry - self._table[i, k - 1] @ diffs)
-            roundoff = _EPS * noise * (np.abs(w) @ inv_steps)
-            err = truncation + roundoff
-            better = (err < best) | ((i, k) == (top, top))
-            grad = np.where(better, entry, grad)
-            best = np.where(better, err, best)
-        return grad, best
+        m = x.size
+        vals = np.asarray(values, dtype=np.float64).reshape(m, LEVELS, 2)
+        taken = ((x + steps) - (x - steps)) / 2.0  # the steps actually taken, (LEVELS, m)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            d = (vals[:, :, 0] - vals[:, :, 1]).T / (2.0 * taken)
+            scale = np.max(np.abs(vals), axis=(1, 2)) + np.abs(x) * np.max(np.abs(d), axis=0)
+            noise = ULPS * eps * scale / taken
+        return analyse(d, taken, noise)
+
+    def extrapolate(
+        self,
+        x: FloatArray,
+        h: FloatArray,
+        first: np.ndarray[Any, Any],
+        evaluate: Callable[[Any], np.ndarray[Any, Any]],
+        eps: float = _EPS,
+    ) -> tuple[FloatArray, FloatArray]:
+        """Gradient and error estimate: the first round's values `first`, then more rounds.
+
+        `evaluate(scheme)` returns f at the points of a scheme-like object (its
+        ``iter_points(x, h)``/``points(x, h)``), as the provider evaluates any scheme.
+        """
+
+        def more(coords: np.ndarray[Any, Any], round_: int) -> Window:
+            steps = self.ladder(h[coords], LEVELS * round_)
+            values = evaluate(_Round(self.name, coords, steps))
+            return self.window(values, x[coords], steps, eps)
+
+        def allowed(coords: np.ndarray[Any, Any], round_: int) -> np.ndarray[Any, Any]:
+            smallest = self.ladder(h[coords], LEVELS * round_)[-1]
+            ok: np.ndarray[Any, Any] = smallest >= _MIN_ULPS * np.spacing(np.abs(x[coords]))
+            return ok
+
+        grad, err = Rounds(x.size).run(self.window(first, x, self.ladder(h), eps), more, allowed)
+        # No component is known better than a few ulps of the largest: each value of f
+        # carries the rounding of all its terms (in sum(sin(x)) at points where f nearly
+        # cancels, a component near 0 comes out exactly 0 for a true 2e-16).
+        largest = np.max(np.abs(grad), where=np.isfinite(grad), initial=0.0)
+        return grad, np.maximum(err, ULPS * eps * largest)
+
+
+def ladder(h: FloatArray, start: int = 0, ratio: float = RATIO) -> FloatArray:
+    """The steps ``short(h / ratio**i)``, ``i = start .. start + LEVELS - 1``: ``(LEVELS, d)``."""
+    powers = ratio ** -np.arange(start, start + LEVELS, dtype=np.float64)
+    return short(powers[:, None] * np.abs(h)[None, :])
+
+
+@dataclass(frozen=True)
+class _Round:
+    """The points of a later round: only some coordinates, at their own steps.
+
+    Scheme-like for the evaluators (``iter_points``/``points`` take the provider's ``x``
+    and ``h``; the steps are fixed here).
+    """
+
+    name: str
+    coords: np.ndarray[Any, Any]
+    steps: FloatArray  # (LEVELS, len(coords))
+    imaginary: bool = False
+
+    def iter_points(self, x: FloatArray, h: FloatArray) -> Iterator[np.ndarray[Any, Any]]:
+        return _points(x, self.steps, self.coords)
+
+    def points(self, x: FloatArray, h: FloatArray) -> np.ndarray[Any, Any]:
+        return np.array(list(self.iter_points(x, h))).reshape(-1, x.size)
+
+
+def _points(
+    x: FloatArray, steps: FloatArray, coords: np.ndarray[Any, Any]
+) -> Iterator[np.ndarray[Any, Any]]:
+    for n, j in enumerate(coords.tolist()):
+        for s in steps[:, n].tolist():
+            for signed in (s, -s):
+                point = x.copy()
+                point[j] += signed
+                yield point

@@ -9,7 +9,8 @@ values into a gradient. Evaluating the points is not its business.
 Default steps, relative to ``max(1, |x_j|)``: truncation error of a one-sided difference
 is O(h) and round-off O(eps/h), balanced at h ~ sqrt(eps); central truncation is O(h^2),
 balanced at h ~ eps^(1/3); the complex step has no subtraction, so no round-off to
-balance, and h can be tiny.
+balance, and h can be tiny. ``eps`` is that of f's output: float64 unless f computes in
+lower precision (``FiniteDifference`` detects float32 and float16 output).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import numpy as np
 
 from gradopt._typing import FloatArray
 
-__all__ = ["SCHEMES", "Scheme"]
+__all__ = ["SCHEMES", "Scheme", "exact_step"]
 
 _EPS = float(np.finfo(np.float64).eps)
 
@@ -36,7 +37,9 @@ class Scheme:
     name : str
         The method name users pass.
     rel_step : float
-        Default step relative to ``max(1, |x_j|)``.
+        Default step relative to ``max(1, |x_j|)``, for float64 output.
+    eps_power : float
+        The default step is ``eps**eps_power`` relative (0: `rel_step` whatever eps).
     offsets : tuple of float
         Multiples of ``h_j`` (times ``e_j``) at which f is evaluated, per coordinate.
     weights : tuple of float
@@ -54,18 +57,27 @@ class Scheme:
     weights: tuple[float, ...]
     uses_f0: bool = False
     imaginary: bool = False
+    eps_power: float = 0.0
 
     def evaluations_per_gradient(self, d: int) -> int:
         """Calls of f for one gradient in `d` dimensions, not counting ``f(x)``."""
         return len(self.offsets) * d
 
-    def default_step(self, x: FloatArray) -> FloatArray:
-        """The step ``h_j`` the method's error theory recommends at `x`."""
-        h = self.rel_step * np.maximum(1.0, np.abs(x))
-        if self.imaginary:
-            return h
-        # Use the step actually represented in floating point, so (x+h) - x == h exactly.
-        return (x + h) - x
+    def default_step(self, x: FloatArray, eps: float = _EPS) -> FloatArray:
+        """The step ``h_j`` the method's error theory recommends at `x` for f's `eps`."""
+        rel = eps**self.eps_power if self.eps_power else self.rel_step
+        h = rel * np.maximum(1.0, np.abs(x))
+        return self.taken(x, h)
+
+    def taken(self, x: FloatArray, h: FloatArray) -> FloatArray:
+        """`h` rounded towards 0 to a whole number of units in the last place of the
+        points, so that every point ``x + o h`` (``|o| <= 2``) is exact and the
+        difference is divided by the distance actually between the points.
+
+        The points only move towards ``x``, so they stay inside a box. Imaginary steps
+        are exact as they are.
+        """
+        return h if self.imaginary else exact_step(x, h)
 
     def iter_points(self, x: FloatArray, h: FloatArray) -> Iterator[np.ndarray[Any, Any]]:
         """Yield the points to evaluate one by one, each a fresh array, coordinate-major.
@@ -105,12 +117,19 @@ class Scheme:
         return np.asarray(total / h, dtype=np.float64)
 
 
+def exact_step(x: FloatArray, h: FloatArray) -> FloatArray:
+    """`h` rounded towards 0 to a multiple of the spacing at ``|x| + 2|h|``."""
+    unit = np.spacing(np.abs(x) + 2 * np.abs(h))
+    step: FloatArray = np.trunc(h / unit) * unit
+    return step
+
+
 SCHEMES: dict[str, Scheme] = {
     s.name: s
     for s in (
-        Scheme("forward", _EPS**0.5, offsets=(1.0,), weights=(1.0,), uses_f0=True),
-        Scheme("backward", _EPS**0.5, offsets=(-1.0,), weights=(-1.0,), uses_f0=True),
-        Scheme("central", _EPS ** (1 / 3), offsets=(1.0, -1.0), weights=(0.5, -0.5)),
+        Scheme("forward", _EPS**0.5, (1.0,), (1.0,), uses_f0=True, eps_power=1 / 2),
+        Scheme("backward", _EPS**0.5, (-1.0,), (-1.0,), uses_f0=True, eps_power=1 / 2),
+        Scheme("central", _EPS ** (1 / 3), (1.0, -1.0), (0.5, -0.5), eps_power=1 / 3),
         Scheme("complex", 1e-20, offsets=(1.0,), weights=(1.0,), imaginary=True),
     )
 }

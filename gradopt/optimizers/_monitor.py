@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any
 
 import numpy as np
@@ -18,9 +19,13 @@ from scipy.optimize import OptimizeResult
 from gradopt._typing import FloatArray
 from gradopt.exceptions import InvalidInputError
 
-__all__ = ["Monitor"]
+__all__ = ["LAST_ITERATE", "Monitor"]
 
 Callback = Callable[..., Any]
+
+#: Where :func:`gradopt.minimize` asks every :class:`Monitor` of its run to keep the last
+#: iterate (a one-item list), so that an interrupted run can still hand it back.
+LAST_ITERATE: ContextVar[list[OptimizeResult] | None] = ContextVar("LAST_ITERATE", default=None)
 
 
 def _wants_result(callback: Callback) -> bool:
@@ -61,6 +66,10 @@ class Monitor:
 
     def step(self, nit: int, x: FloatArray, fun: float, jac: FloatArray | None) -> bool:
         """Report iteration `nit`; return True when the callback asks to stop."""
+        last = LAST_ITERATE.get()
+        if last is not None:
+            jac_copy = None if jac is None else jac.copy()
+            last[:] = [OptimizeResult(x=x.copy(), fun=fun, jac=jac_copy, nit=nit)]
         if self._bar is not None:
             gnorm = float(np.linalg.norm(jac)) if jac is not None else float("nan")
             self._bar.set_postfix(f=f"{fun:.6g}", gnorm=f"{gnorm:.3g}", refresh=False)

@@ -181,3 +181,34 @@ def test_richardson_on_a_bound_says_to_use_central() -> None:
     p = FiniteDifference(lambda x: np.sum(np.sqrt(x)), method="richardson", bounds=[(0, 1)])
     with pytest.raises(InvalidInputError, match=r"x\[0\] = 1.0 lies on a bound.*'central'"):
         p.grad(np.array([1.0]))
+
+
+def test_a_box_tight_on_both_sides_shortens_the_central_step() -> None:
+    # scipy's test_tight_bounds layout: box [-0.03, 0.05], step 0.1. At 0 the central step
+    # shortens to 0.03 (the one-sided formula would get half of 0.05); at 0.03 the room
+    # above (0.02) is too short and the one-sided formula goes down with 0.03.
+    p = FiniteDifference(np.exp, "central", step=0.1, bounds=[(-0.03, 0.05)] * 2)
+    scheme, h = p._layout(np.array([0.0, 0.03]))
+    np.testing.assert_allclose(np.abs(h), [0.03, 0.03])
+    assert list(scheme.mask) == [False, True]
+
+
+def test_the_shortened_central_step_beats_the_one_sided_formula() -> None:
+    # scipy's test_tight_bounds: box [x - 3e-9, x + 2e-9]. The one-sided formula with
+    # half the larger room (1.5e-9) has twice the truncation and four times the round-off
+    # of the central one with the smaller room (2e-9).
+    def f(x: Any) -> Any:
+        return x[0] ** 3 * x[0] ** -0.5
+
+    def df(x: Any) -> Any:
+        return 2.5 * x[0] ** 1.5
+
+    ours, one_sided = [], []
+    for x0 in np.linspace(10.0, 11.0, 21):
+        x = np.array([x0])
+        g = FiniteDifference(f, "central", bounds=[(x0 - 3e-9, x0 + 2e-9)]).grad(x)
+        ours.append(abs(g[0] - df(x)) / df(x))
+        h = -1.5e-9
+        g1 = (-3 * f(x) + 4 * f(x + h) - f(x + 2 * h)) / (2 * h)
+        one_sided.append(abs(g1 - df(x)) / df(x))
+    assert np.median(ours) < np.median(one_sided) / 3

@@ -15,7 +15,12 @@ import numpy as np
 import pytest
 
 from gradopt import FiniteDifference
-from gradopt.exceptions import EvaluationError, NonFiniteEvaluationError
+from gradopt.exceptions import (
+    EvaluationError,
+    EvaluationTimeoutError,
+    NonFiniteEvaluationError,
+    ObjectiveError,
+)
 
 distributed = pytest.importorskip("distributed")
 
@@ -26,7 +31,11 @@ X = np.linspace(-0.9, 1.3, 6)
 def dask_executor() -> Iterator[Executor]:
     with (
         distributed.LocalCluster(
-            n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None
+            # A free port: a fixed one clashes with other clusters on the machine.
+            n_workers=2,
+            processes=True,
+            threads_per_worker=1,
+            dashboard_address=":0",
         ) as cluster,
         distributed.Client(cluster) as client,
     ):
@@ -71,3 +80,43 @@ def test_dask_failures(dask_executor: Executor) -> None:
 
     with pytest.raises(NonFiniteEvaluationError, match="coordinate 4"):
         FiniteDifference(nan, executor=dask_executor).grad(X)
+
+
+def test_dask_careless_objectives(dask_executor: Executor) -> None:
+    """Values from a Dask worker are checked as value() checks them, naming the point."""
+    cases = [(None, "None"), ("5.0", "str"), ({"a": 1.0}, "dict"), (1 + 2j, "complex")]
+    cases += [(np.array([1.0, 2.0]), r"shape \(2,\)")]
+    for bad, what in cases:
+
+        def careless(x: Any, bad: Any = bad) -> Any:
+            return bad if x[2] != X[2] else float(np.sum(x))
+
+        p = FiniteDifference(careless, executor=dask_executor)
+        with pytest.raises(ObjectiveError, match=rf"coordinate 2 .*returned .*{what}"):
+            p.grad(X)
+
+
+def test_dask_errors_keep_their_attributes_and_time_out(dask_executor: Executor) -> None:
+    class SolverError(Exception):
+        def __init__(self, message: str, code: int) -> None:
+            super().__init__(message)
+            self.code = code
+
+    def fails(x: Any) -> float:
+        if x[1] != X[1]:
+            raise SolverError("no convergence", code=7)
+        return float(np.sum(x))
+
+    with pytest.raises(EvaluationError, match="SolverError at coordinate 1") as info:
+        FiniteDifference(fails, executor=dask_executor).grad(X)
+    assert info.value.code == 7  # type: ignore[attr-defined]
+
+    def slow(x: Any) -> float:
+        import time
+
+        if x[0] != X[0]:
+            time.sleep(0.5)  # a Dask task cannot be stopped: keep it short
+        return float(np.sum(x))
+
+    with pytest.raises(EvaluationTimeoutError, match=r"timeout=0.1 s at coordinate 0"):
+        FiniteDifference(slow, executor=dask_executor, timeout=0.1).grad(X)

@@ -91,8 +91,9 @@ def make(mode: str, fun: Callable[..., Any], method: str, request: Any) -> Finit
         return FiniteDifference(fun, method, executor=request.getfixturevalue("threads"))  # type: ignore[arg-type]
     if mode == "user processes":
         return FiniteDifference(fun, method, executor=request.getfixturevalue("processes"))  # type: ignore[arg-type]
-    if mode == "workers=2":
-        p = FiniteDifference(fun, method, workers=2)  # type: ignore[arg-type]
+    if mode in ("workers=2", "workers+timeout"):
+        timeout = 30.0 if mode == "workers+timeout" else None
+        p = FiniteDifference(fun, method, workers=2, timeout=timeout)  # type: ignore[arg-type]
         request.addfinalizer(p.close)
         return p
     if mode == "vectorized":
@@ -100,7 +101,7 @@ def make(mode: str, fun: Callable[..., Any], method: str, request: Any) -> Finit
     return FiniteDifference(fun, method)  # type: ignore[arg-type]
 
 
-MODES = ["threads", "user processes", "workers=2", "vectorized"]
+MODES = ["threads", "user processes", "workers=2", "workers+timeout", "vectorized"]
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -288,6 +289,86 @@ def test_complex_step_needs_complex_arithmetic_in_every_mode(mode: str, request:
         p.grad(X)
 
 
+# ------------------------------------------------------------------ careless objectives
+CARELESS = {
+    # what f returns at the stepped points of coordinate 1, and what the error must name
+    "None": (None, r"returned .*None"),
+    "string": ("5.0", r"returned .*str"),
+    "list": ([1.0, 2.0], r"returned (a list|an array of shape \(2,\))"),
+    "dict": ({"a": 1.0}, r"returned .*dict"),
+    "shape (2,)": (np.array([1.0, 2.0]), r"returned an array of shape \(2,\)"),
+    "complex": (1.0 + 2.0j, r"returned .*complex"),
+}
+
+
+def careless(bad: Any, vectorized: bool) -> Callable[..., Any]:
+    def one(x: Any) -> Any:
+        return bad if x[1] != X[1] else float(objective(x))
+
+    def batch(xs: Any) -> Any:
+        return [one(x) for x in xs]
+
+    return batch if vectorized else one
+
+
+@pytest.mark.parametrize("mode", ["serial", *MODES])
+@pytest.mark.parametrize("case", list(CARELESS))
+def test_careless_objective_names_what_it_returned_and_where(
+    mode: str, case: str, request: Any
+) -> None:
+    """Every mode checks values as value() does: nothing becomes NaN or a number silently."""
+    bad, what = CARELESS[case]
+    p = make(mode, careless(bad, mode == "vectorized"), "central", request)
+    with pytest.raises(ObjectiveError, match=what) as info:
+        p.grad(X)
+    message = str(info.value)
+    assert "coordinate 1 (x[1] = " in message and "central difference at x = [" in message
+    assert type(info.value) is ObjectiveError  # not NonFiniteEvaluationError: None is not NaN
+    with pytest.raises(ObjectiveError, match=what):
+        p.value(X + 1.0)  # value() refuses the same thing (here f returns `bad` everywhere)
+
+
+def test_vectorized_batch_that_is_not_k_values() -> None:
+    cases = [(None, "None"), ("abc", "a str of length 3"), (3.0, "an object of type float")]
+    for out, what in cases:
+        p = FiniteDifference(lambda xs, out=out: out, vectorized=True)
+        with pytest.raises(ObjectiveError, match=r"return 14 values .* it returned " + what):
+            p.grad(X)
+
+
+class SimulationError(Exception):
+    """An exception whose __init__ takes more than a message (pickle alone loses `code`)."""
+
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def fail_with_code(x: Any) -> float:
+    if x[1] != X[1]:
+        raise SimulationError("solver diverged", code=42)
+    return float(objective(x))
+
+
+def open_missing_file(x: Any) -> float:
+    if x[1] != X[1]:
+        open("/nonexistent/gradopt/input.dat")  # noqa: SIM115
+    return float(objective(x))
+
+
+@pytest.mark.parametrize("mode", ["threads", "user processes", "workers=2"])
+def test_worker_errors_keep_their_attributes(mode: str, request: Any) -> None:
+    with pytest.raises(SimulationError, match="SimulationError at coordinate 1") as info:
+        make(mode, fail_with_code, "forward", request).grad(X)
+    assert isinstance(info.value, EvaluationError)
+    assert info.value.code == 42  # type: ignore[attr-defined]
+    assert isinstance(info.value.__cause__, SimulationError)
+    with pytest.raises(FileNotFoundError) as missing:
+        make(mode, open_missing_file, "forward", request).grad(X)
+    assert missing.value.errno == 2
+    assert missing.value.filename == "/nonexistent/gradopt/input.dat"
+
+
 def test_executor_shut_down_by_its_owner() -> None:
     pool = ThreadPoolExecutor(2)
     pool.shutdown()
@@ -366,7 +447,7 @@ def test_no_workers_outlive_a_script_that_never_closes() -> None:
         "from gradopt import FiniteDifference\n"
         "p = FiniteDifference(lambda x: float(np.sum(x**2)), workers=2)\n"
         "p.grad(np.ones(4))\n"
-        "print(' '.join(str(q) for q in p._evaluator._pool._processes))\n"
+        "print(' '.join(str(q.pid) for q in p._evaluator._pool._processes))\n"
     )
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     out = subprocess.run(
