@@ -121,7 +121,10 @@ def run_size(n: int, d: int, repeats: int, rlm: bool) -> None:
                 times[name].append(time.perf_counter() - start)
         peaks = {name: peak_memory(fit) for name, fit in fits.items()}
     ref = times["scikit-learn"]
-    ref_coef, ref_objective = coef_of(models["scikit-learn"]), objective(models["scikit-learn"], X, y)
+    ref_coef, ref_objective = (
+        coef_of(models["scikit-learn"]),
+        objective(models["scikit-learn"], X, y),
+    )
     for name, model in models.items():
         ratios = np.array(times[name]) / np.array(ref)
         nit, nfev = counts(model)

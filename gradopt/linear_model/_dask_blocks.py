@@ -2,19 +2,26 @@
 
 :class:`DaskBlocks` holds row-chunked ``dask.array`` s ``X``, ``y`` and (optionally)
 ``sample_weight``, persisted once (on a ``distributed`` cluster: in the workers'
-memory). Each :meth:`~DaskBlocks.reduce` is one task per chunk, which runs the
-in-memory executor :class:`~gradopt.linear_model._blocked.RowBlocks` over the chunk's
-rows (cache-sized blocks, the same block functions), and a tree of combine tasks
-(fan-in 8): only the combined parts, vectors of the size of ``w``, travel to the
-client. :meth:`~DaskBlocks.map` gives a Dask array (one value per row) without
-computing it.
+memory). Each chunk is reduced by the in-memory executor
+:class:`~gradopt.linear_model._blocked.RowBlocks` over its rows (cache-sized blocks,
+the same block functions), and only the combined parts, vectors of the size of ``w``,
+travel:
 
+- on a ``distributed`` cluster (a ``Client`` is the default scheduler), one task per
+  worker thread reduces the chunks that worker holds (found once, after persisting), and
+  the parts come back to the client directly (or through a tree of combine tasks,
+  fan-in 8, when there are more than 8): an evaluation is a handful of tasks, not one
+  per chunk, which keeps its fixed cost to milliseconds;
+- on any other Dask scheduler, one task per chunk and a tree of combine tasks.
+
+:meth:`~DaskBlocks.map` gives a Dask array (one value per row) without computing it.
 Dask is imported only when this module is used (the ``dask`` extra).
 """
 
 from __future__ import annotations
 
 import functools
+import importlib
 from collections.abc import Callable
 from typing import Any
 
@@ -62,8 +69,55 @@ def _reduce_chunk(
     return RowBlocks(X, y, sample_weight).reduce(fn, combine, elements)
 
 
+def _reduce_chunks(
+    fn: Callable[..., Any], combine: Callable[[Any, Any], Any], elements: int, *chunks: Any
+) -> Any:
+    """One task's part: the in-memory reduction over its chunks, ``(X, y, w)`` in turn."""
+    parts = (
+        _reduce_chunk(fn, combine, elements, *chunks[i : i + 3]) for i in range(0, len(chunks), 3)
+    )
+    return functools.reduce(combine, parts)
+
+
 def _combine_all(combine: Callable[[Any, Any], Any], *parts: Any) -> Any:
     return functools.reduce(combine, parts)
+
+
+def _distributed_client() -> Any:
+    """The default ``distributed.Client``, or None: no cluster, or another scheduler
+    chosen with ``dask.config.set(scheduler=...)``."""
+    if _dask().config.get("scheduler", None) not in (None, "dask.distributed"):
+        return None
+    try:
+        distributed: Any = importlib.import_module("distributed")
+    except ImportError:  # pragma: no cover - dask without distributed
+        return None
+    try:
+        return distributed.default_client()
+    except ValueError:
+        return None
+
+
+def _task_groups(client: Any, arrays: list[Any]) -> list[tuple[str, list[Any]]]:
+    """``(worker, [X_0, y_0, w_0, X_1, ...])`` per task: the chunks each worker holds,
+    shared round-robin among its threads, in the order of the rows."""
+    distributed: Any = importlib.import_module("distributed")
+    futures = {future.key: future for future in distributed.futures_of(arrays)}
+    distributed.wait(list(futures.values()))  # persisting runs in the background
+    keys = [
+        [row[0] if isinstance(row, list) else row for row in a.__dask_keys__()] for a in arrays
+    ]
+    chunks = [[futures[key] for key in column] for column in zip(*keys, strict=True)]
+    holders = client.who_has([chunk[0] for chunk in chunks])
+    threads = client.nthreads()
+    groups: dict[tuple[str, int], list[Any]] = {}
+    seen: dict[str, int] = {}
+    for chunk in chunks:
+        worker = sorted(holders[chunk[0].key])[0]
+        slot = seen.get(worker, 0)
+        seen[worker] = slot + 1
+        groups.setdefault((worker, slot % threads.get(worker, 1)), []).extend(chunk)
+    return [(worker, args) for (worker, _), args in groups.items()]
 
 
 def _map_chunk(
@@ -138,6 +192,11 @@ def dask_predict(X: Any, coef: FloatArray, intercept: float, n_features: int) ->
     return X.map_blocks(chunk, drop_axis=1, dtype=np.float64)
 
 
+def _with_none(args: list[Any]) -> list[Any]:
+    """``[X_0, y_0, X_1, y_1, ...]`` as ``[X_0, y_0, None, X_1, y_1, None, ...]``."""
+    return [item for i in range(0, len(args), 2) for item in (args[i], args[i + 1], None)]
+
+
 class DaskBlocks:
     """Row-chunked Dask arrays as blocks of the reduction, persisted once.
 
@@ -191,6 +250,12 @@ class DaskBlocks:
         if self.sample_weight is not None:
             _check_weights(self.sample_weight)
         self.n_samples, self.n_features = (int(size) for size in self.X.shape)
+        self._client = _distributed_client()
+        if self._client is not None:
+            held = [self.X, self.y] + ([] if self.sample_weight is None else [self.sample_weight])
+            self._groups = _task_groups(self._client, held)
+            if self.sample_weight is None:  # no weights: None in each chunk's place
+                self._groups = [(w, _with_none(args)) for w, args in self._groups]
         self._chunks = list(
             zip(
                 self.X.to_delayed()[:, 0],
@@ -208,8 +273,9 @@ class DaskBlocks:
         combine: Callable[[Any, Any], Any] = add,
         elements: int = BLOCK_ELEMENTS,
     ) -> Any:
-        """One task per chunk (the in-memory reduction over its rows), then a tree of
-        combine tasks; computed on the current Dask scheduler."""
+        """The chunks' parts, combined (see the module docstring)."""
+        if self._client is not None:
+            return self._reduce_on_cluster(fn, combine, elements)
         dask = _dask()
         task = dask.delayed(_reduce_chunk, pure=False)
         parts = [task(fn, combine, elements, *chunk) for chunk in self._chunks]
@@ -219,6 +285,30 @@ class DaskBlocks:
                 merge(combine, *parts[i : i + _FAN_IN]) for i in range(0, len(parts), _FAN_IN)
             ]
         return dask.compute(parts[0])[0]
+
+    def _reduce_on_cluster(
+        self, fn: Callable[..., Any], combine: Callable[[Any, Any], Any], elements: int
+    ) -> Any:
+        client = self._client
+        tasks = [
+            client.submit(
+                _reduce_chunks,
+                fn,
+                combine,
+                elements,
+                *args,
+                workers=[worker],
+                allow_other_workers=True,
+                pure=False,
+            )
+            for worker, args in self._groups
+        ]
+        while len(tasks) > _FAN_IN:
+            tasks = [
+                client.submit(_combine_all, combine, *tasks[i : i + _FAN_IN], pure=False)
+                for i in range(0, len(tasks), _FAN_IN)
+            ]
+        return functools.reduce(combine, client.gather(tasks))
 
     def every(self, step: int, with_x: bool = False) -> tuple[Any, FloatArray, FloatArray | None]:
         """``(X, y, sample_weight)`` of rows ``0, step, 2·step, ...``, brought to the

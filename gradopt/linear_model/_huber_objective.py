@@ -44,7 +44,6 @@ from gradopt.linear_model._huber_loss import (
 )
 from gradopt.linear_model._moments import summarise
 from gradopt.linear_model._selection import robust_spread
-from gradopt.linear_model._selection import weighted_median as _weighted_median  # noqa: F401 (RobustRegressor's)
 
 __all__ = ["GRADIENT_MARGIN", "HuberObjective"]
 
@@ -159,7 +158,9 @@ class HuberObjective:
             "copy_centred": bool(fit_intercept and not blocks.sparse and offset > _OFFSET),
         }
         """The centres the block functions subtract (keyword arguments)."""
-        self.elements = scratch_elements(blocks) if self.centres["copy_centred"] else BLOCK_ELEMENTS
+        self.elements = (
+            scratch_elements(blocks) if self.centres["copy_centred"] else BLOCK_ELEMENTS
+        )
         """Entries of X per block of an evaluation (smaller when blocks are copied)."""
         self.last: tuple[FloatArray, float, FloatArray] | None = None
         """``(v, L, ∇L in theta)`` of the last :meth:`value_and_grad`."""

@@ -10,7 +10,8 @@ from sklearn.linear_model._huber import _huber_loss_and_gradient as sklearn_loss
 
 from gradopt.linear_model import huber_loss, huber_loss_and_gradient
 from gradopt.linear_model._blocked import RowBlocks
-from gradopt.linear_model._huber_objective import HuberObjective, _weighted_median
+from gradopt.linear_model._huber_objective import HuberObjective
+from gradopt.linear_model._selection import weighted_median as _weighted_median
 
 
 def _problem(seed: int, fit_intercept: bool, n: int = 300, d: int = 6):
