@@ -223,8 +223,9 @@ def huber_outliers(
 ) -> Any:
     """Whether each row's residual exceeds `threshold` (``epsilon·sigma``) and its own
     rounding: ``4·(d + 2)·eps`` times the sum of the magnitudes that make it up,
-    ``|y - y_center| + |X - x_center|·|coef| + |shift|`` (an a-priori bound of the
-    error of the residual, with margin). Rounding-level residuals of an exact fit,
+    ``|y| + (|X - x_center| + |x_center|)·|coef| + |y_center| + |shift|`` (an
+    a-priori bound of the error of the residual, the data's own rounding included, with
+    margin). Rounding-level residuals of an exact fit,
     where sigma sits at its bound of ``10·eps·s_y``, are then never outliers. Without
     `rounding` (the caller knows that `threshold` exceeds every such bound) only the
     threshold counts.
@@ -245,8 +246,11 @@ def huber_outliers(
             Z_rows = Z_rows.toarray()
         if correction is not None:
             Z_rows = Z_rows - correction
-        size = np.abs(y_b[rows] - y_center) + np.abs(Z_rows) @ np.abs(theta[:d])
-        size += abs(float(theta[d]))
+        # The data's own rounding counts: an entry x holds ±eps·|x| (1.7e12 ± 4e-4).
+        if x_center is not None:
+            Z_rows = np.abs(Z_rows) + np.abs(x_center)
+        size = np.abs(y_b[rows]) + np.abs(Z_rows) @ np.abs(theta[:d])
+        size += abs(y_center) + abs(float(theta[d]))
         flagged[rows] = np.abs(residual[rows]) > 4 * (d + 2) * _EPS * size
     return flagged
 
