@@ -298,8 +298,8 @@ def huber_loss_and_gradient(
 ) -> tuple[float, FloatArray]:
     """Huber loss with concomitant scale and its gradient, exactly scikit-learn's.
 
-    One read of `X` per call, by row blocks of about a megabyte (see
-    :func:`huber_block`); no row of `X` is copied.
+    One read of `X` per call, by row blocks of about a megabyte; no row of `X` is
+    copied.
 
     Parameters
     ----------
