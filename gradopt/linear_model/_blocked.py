@@ -35,6 +35,7 @@ __all__ = [
     "Blocks",
     "RowBlocks",
     "add",
+    "block_residual",
     "block_rows",
     "centred",
     "scratch_elements",
@@ -112,6 +113,41 @@ def centred(X_b: FloatArray, center: FloatArray) -> FloatArray:
     return out
 
 
+def block_residual(
+    theta: FloatArray,
+    X_b: Any,
+    y_b: FloatArray,
+    x_center: FloatArray | None,
+    y_center: float,
+    copy_centred: bool,
+) -> tuple[Any, FloatArray | None, FloatArray]:
+    """``(Z, correction, residual)``: the residual
+    ``(y_b - y_center) - (X_b - x_center) @ coef - shift`` at ``theta = [coef, shift,
+    ...]`` and how the block entered it, ``Z - correction = X_b - x_center`` row by row:
+    with `copy_centred` (and a dense block) ``Z`` is a centred copy in this thread's
+    scratch buffer (:func:`centred`) and ``correction`` None, so that no digits cancel
+    when the centre is large next to the spread; else ``Z = X_b`` and
+    ``correction = x_center`` (None without a centre), entering as ``x_center @ coef``.
+
+    Examples
+    --------
+    >>> X, y = np.array([[10.0, 1.0], [12.0, 3.0]]), np.array([1.0, 2.0])
+    >>> block_residual(np.array([1.0, 0.0, 0.5]), X, y, np.array([11.0, 2.0]), 1.5, True)[2]
+    array([ 0., -1.])
+    """
+    d = X_b.shape[1]
+    coef, shift = theta[:d], float(theta[d])
+    Z, correction = X_b, x_center
+    if x_center is not None and copy_centred and not sp.issparse(X_b):
+        Z, correction = centred(X_b, x_center), None
+    residual = y_b - y_center
+    residual -= Z @ coef
+    offset = (float(correction @ coef) if correction is not None else 0.0) - shift
+    if offset:
+        residual += offset
+    return Z, correction, residual
+
+
 class Blocks(Protocol):
     """Where the rows of ``(X, y, sample_weight)`` live, and how to reduce over them."""
 
@@ -119,6 +155,10 @@ class Blocks(Protocol):
     n_features: int
     in_memory: bool
     sparse: bool
+    X: Any
+    y: Any
+    sample_weight: Any
+    """The data (None: unit weights), as arrays in memory or Dask arrays."""
 
     def reduce(
         self,

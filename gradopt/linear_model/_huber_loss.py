@@ -39,7 +39,7 @@ from autograd.extend import defvjp, primitive
 from autograd.tracer import getval
 
 from gradopt._typing import FloatArray
-from gradopt.linear_model._blocked import RowBlocks, centred
+from gradopt.linear_model._blocked import RowBlocks, block_residual
 
 __all__ = [
     "TRACED_BLOCK_ELEMENTS",
@@ -132,7 +132,7 @@ def huber_block(
     """
     d = X_b.shape[1]
     sigma = float(theta[d + 1])
-    Z, correction, residual = _residual(theta, X_b, y_b, x_center, y_center, copy_centred)
+    Z, correction, residual = block_residual(theta, X_b, y_b, x_center, y_center, copy_centred)
     # In units of sigma, t/σ = clip(r/σ, -ε, ε): the loss t·(2r - t)/σ, its r-derivative
     # 2t/σ and its σ-derivative -(t/σ)² are then formed without r² or ε² (which overflow
     # for y near 1e154 or epsilon = 1e200 although the loss itself is finite).
@@ -237,7 +237,7 @@ def huber_outliers(
     array([False, False,  True])
     """
     d = X_b.shape[1]
-    Z, correction, residual = _residual(theta, X_b, y_b, x_center, y_center, copy_centred)
+    Z, correction, residual = block_residual(theta, X_b, y_b, x_center, y_center, copy_centred)
     flagged = np.abs(residual) > threshold
     rows = np.flatnonzero(flagged) if rounding else ()
     if len(rows):  # few rows, usually: their rounding bound from a copy of them
@@ -253,31 +253,6 @@ def huber_outliers(
         size += abs(y_center) + abs(float(theta[d]))
         flagged[rows] = np.abs(residual[rows]) > 4 * (d + 2) * _EPS * size
     return flagged
-
-
-def _residual(
-    theta: FloatArray,
-    X_b: Any,
-    y_b: FloatArray,
-    x_center: FloatArray | None,
-    y_center: float,
-    copy_centred: bool,
-) -> tuple[Any, FloatArray | None, FloatArray]:
-    """``(Z, correction, residual)``: the residual
-    ``(y_b - y_center) - (X_b - x_center) @ coef - shift`` and how the block entered it,
-    ``Z - correction = X_b - x_center`` row by row (``Z`` a centred copy in this thread's
-    scratch buffer, ``correction`` None; or ``Z = X_b``, ``correction = x_center``)."""
-    d = X_b.shape[1]
-    coef, shift = theta[:d], float(theta[d])
-    Z, correction = X_b, x_center
-    if x_center is not None and copy_centred and not sp.issparse(X_b):
-        Z, correction = centred(X_b, x_center), None
-    residual = y_b - y_center
-    residual -= Z @ coef
-    offset = (float(correction @ coef) if correction is not None else 0.0) - shift
-    if offset:
-        residual += offset
-    return Z, correction, residual
 
 
 def _theta(params: Any, n_features: int) -> tuple[Any, Any, bool]:

@@ -33,6 +33,7 @@ __all__ = [
     "combine_moments",
     "moments_block",
     "summarise",
+    "weighted_sums",
 ]
 
 _CONSTANT = 64 * float(np.finfo(np.float64).eps)  # relative spread of a constant column
@@ -156,6 +157,17 @@ def _sums_block(X_b: Any, y_b: FloatArray, sw_b: FloatArray | None) -> tuple[Any
 
 def _merge_sums(a: tuple[Any, ...], b: tuple[Any, ...]) -> tuple[Any, ...]:
     return a[0] + b[0], a[1] + b[1], a[2] + b[2], max(a[3], b[3]), max(a[4], b[4])
+
+
+def weighted_sums(blocks: Blocks) -> tuple[float, FloatArray, float, float]:
+    """(total weight, the columns' weighted means, y's weighted mean, max|y|): one pass
+    of sums (products with the weights)."""
+    total, x_sum, y_sum, y_peak, _ = blocks.reduce(_sums_block, _merge_sums)
+    if not 0 < total < np.inf:
+        raise InvalidInputError(
+            f"sample_weight must have a positive, finite sum; it sums to {total:.3g}."
+        )
+    return total, np.asarray(x_sum) / total, float(y_sum) / total, float(y_peak)
 
 
 def _squares_block(

@@ -64,16 +64,16 @@ def weighted_median(values: FloatArray, weights: FloatArray) -> float:
 # ----------------------------------------------------------------- block functions
 @dataclass(frozen=True)
 class _Values:
-    """The values a selection runs over: ``transform(y_b)`` on rows of positive weight,
-    with their weights (None: every weight counts as one)."""
+    """The values a selection runs over: ``transform(X_b, y_b)`` on rows of positive
+    weight, with their weights (None: every weight counts as one)."""
 
-    transform: Callable[[FloatArray], FloatArray]
+    transform: Callable[[Any, FloatArray], FloatArray]
     weighted: bool = True
 
     def __call__(
-        self, y_b: FloatArray, sw_b: FloatArray | None
+        self, X_b: Any, y_b: FloatArray, sw_b: FloatArray | None
     ) -> tuple[FloatArray, FloatArray | None]:
-        values = self.transform(y_b)
+        values = self.transform(X_b, y_b)
         if sw_b is None:
             return values, None
         keep = sw_b > 0
@@ -82,7 +82,7 @@ class _Values:
 
 def _extent(of: _Values, X_b: Any, y_b: FloatArray, sw_b: Any) -> FloatArray:
     """[total weight, count, smallest value, largest value, smallest and largest weight]."""
-    values, weights = of(y_b, sw_b)
+    values, weights = of(X_b, y_b, sw_b)
     if values.size == 0:
         return np.array([0.0, 0.0, np.inf, -np.inf, np.inf, -np.inf])
     low, high = float(np.min(values)), float(np.max(values))
@@ -101,7 +101,7 @@ def _inside(
     lo: float, hi: float, of: _Values, X_b: Any, y_b: FloatArray, sw_b: Any
 ) -> tuple[int, FloatArray]:
     """How many values lie in ``(lo, hi)``, and 64 of their order statistics."""
-    values, _ = of(y_b, sw_b)
+    values, _ = of(X_b, y_b, sw_b)
     inside = np.sort(values[(values > lo) & (values < hi)])
     if inside.size == 0:
         return 0, inside
@@ -117,7 +117,7 @@ def _weight_at_or_below(
     pivots: FloatArray, of: _Values, X_b: Any, y_b: FloatArray, sw_b: Any
 ) -> FloatArray:
     """The block's weight of values ``<= p`` for each pivot ``p``."""
-    values, weights = of(y_b, sw_b)
+    values, weights = of(X_b, y_b, sw_b)
     order = np.argsort(values, kind="stable")
     position = np.searchsorted(values[order], pivots, side="right")
     if weights is None:
@@ -131,7 +131,7 @@ def _gather(
     lo: float, hi: float, of: _Values, X_b: Any, y_b: FloatArray, sw_b: Any
 ) -> tuple[float, FloatArray, FloatArray]:
     """The weight of values ``<= lo``, and the values in ``(lo, hi)`` with their weights."""
-    values, weights = of(y_b, sw_b)
+    values, weights = of(X_b, y_b, sw_b)
     if weights is None:
         weights = np.ones(values.size)
     keep = (values > lo) & (values < hi)
@@ -179,21 +179,23 @@ def _smallest_reaching(
 
 
 def blocked_median(
-    blocks: Blocks, transform: Callable[[FloatArray], FloatArray], max_gather: int = 1 << 16
+    blocks: Blocks,
+    transform: Callable[[Any, FloatArray], FloatArray],
+    max_gather: int = 1 << 16,
 ) -> tuple[float, float]:
-    """The exact weighted median of ``transform(y)`` over the rows of positive weight,
-    and the largest absolute value among them.
+    """The exact weighted median of ``transform(X, y)`` (one value per row) over the
+    rows of positive weight, and the largest absolute value among them.
 
-    `transform` is applied to each block of ``y`` (it must be picklable to run on Dask
-    workers: a module-level function or a :func:`functools.partial` of one). Equal
-    weights count as one each, so that their sums are exact.
+    `transform` is applied to each block (it must be picklable to run on Dask workers:
+    a module-level function or a :func:`functools.partial` of one), residuals for
+    example. Equal weights count as one each, so that their sums are exact.
 
     Examples
     --------
     >>> from gradopt.linear_model._blocked import RowBlocks
     >>> y = np.random.default_rng(0).normal(size=1001)
     >>> blocks = RowBlocks(np.zeros((1001, 1)), y, None, rows=100)
-    >>> median, peak = blocked_median(blocks, np.negative, max_gather=10)
+    >>> median, peak = blocked_median(blocks, lambda X_b, y_b: -y_b, max_gather=10)
     >>> bool(median == np.median(-y)), bool(peak == np.max(np.abs(y)))
     (True, True)
     """

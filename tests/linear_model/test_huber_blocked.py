@@ -115,7 +115,9 @@ def test_blocked_median_is_numpys_median(weights: str) -> None:
         if w is not None and not np.any(w > 0):
             continue
         blocks = RowBlocks(np.zeros((n, 1)), y, w, rows=int(rng.integers(1, 400)))
-        median, peak = blocked_median(blocks, np.positive, max_gather=int(rng.integers(1, 40)))
+        median, peak = blocked_median(
+            blocks, lambda X_b, y_b: y_b, max_gather=int(rng.integers(1, 40))
+        )
         keep = np.ones(n, dtype=bool) if w is None else w > 0
         ref = weighted_median(y[keep], np.ones(n)[keep] if w is None else w[keep])
         assert median == ref

@@ -1,4 +1,4 @@
-"""HuberRegressor on Dask arrays: the fit equals the fit in memory, X is read in place.
+"""HuberRegressor and RobustRegressor on Dask arrays: the fits equal the fits in memory.
 
 One ``LocalCluster`` (two worker processes) serves the module's cluster tests; it takes
 a second or two to start. Functions that build data on the workers are closures, so
@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from gradopt.exceptions import InvalidInputError
-from gradopt.linear_model import HuberRegressor
+from gradopt.linear_model import HuberRegressor, RobustRegressor
 from gradopt.linear_model._blocked import RowBlocks
 from gradopt.linear_model._moments import combine_moments, moments_block
 
@@ -116,3 +116,36 @@ def test_bad_dask_input_is_named(client: Any, change: Any, match: str | None) ->
         return
     with pytest.raises(InvalidInputError, match=match):
         HuberRegressor().fit(X, y, sample_weight=w)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{}, {"loss": "bisquare", "cov": "H2"}, {"scale": "joint"}, {"solver": "lbfgs"}],
+    ids=["huber-mad", "bisquare-mad", "joint", "lbfgs"],
+)
+def test_robust_fit_on_a_cluster_is_the_fit_in_memory(client: Any, params: dict) -> None:
+    """The MAD of all residuals by exact distributed selection: the same scale."""
+    X, y, w = _data(1e6)
+    ref = RobustRegressor(**params).fit(X, y, sample_weight=w)
+    model = RobustRegressor(**params).fit(*_dask(X, y), sample_weight=_dask(w)[0])
+    np.testing.assert_allclose(model.coef_, ref.coef_, rtol=1e-8)
+    assert model.intercept_ == pytest.approx(ref.intercept_, rel=1e-8)
+    assert model.scale_ == pytest.approx(ref.scale_, rel=1e-8)
+    np.testing.assert_allclose(model.bse_, ref.bse_, rtol=1e-6)
+    np.testing.assert_allclose(model.weights_.compute(), ref.weights_, atol=1e-8)
+    np.testing.assert_array_equal(model.outliers_.compute(), ref.outliers_)
+    assert isinstance(model.predict(_dask(X)[0]), da.Array)
+
+
+@pytest.mark.parametrize(
+    ("params", "match"),
+    [
+        ({"method": "MM"}, "method='MM' needs the data in memory"),
+        ({"scale": "huber"}, "scale='huber' needs the data in memory"),
+        ({"gradient": "autograd"}, "gradient='autograd' needs the data in memory"),
+    ],
+)
+def test_robust_settings_that_need_memory_are_named(params: dict, match: str) -> None:
+    X, y, _ = _data()
+    with pytest.raises(InvalidInputError, match=match):
+        RobustRegressor(**params).fit(*_dask(X, y))
