@@ -4,15 +4,15 @@
 ``sample_weight``, persisted once (on a ``distributed`` cluster: in the workers'
 memory). Each chunk is reduced by the in-memory executor
 :class:`~gradopt.linear_model._blocked.RowBlocks` over its rows (cache-sized blocks,
-the same block functions), and only the combined parts, vectors of the size of ``w``,
-travel:
+the same block functions), and only the chunks' parts, vectors of the size of ``w``,
+travel to the client, which combines them in the order of the rows: the result is the
+same wherever the chunks live, run after run.
 
-- on a ``distributed`` cluster (a ``Client`` is the default scheduler), one task per
-  worker thread reduces the chunks that worker holds (found once, after persisting), and
-  the parts come back to the client directly (or through a tree of combine tasks,
-  fan-in 8, when there are more than 8): an evaluation is a handful of tasks, not one
-  per chunk, which keeps its fixed cost to milliseconds;
-- on any other Dask scheduler, one task per chunk and a tree of combine tasks.
+- On a ``distributed`` cluster (a ``Client`` is the default scheduler), one task per
+  worker thread reduces the chunks that worker holds (found once, after persisting): an
+  evaluation is a handful of tasks, not one per chunk, which keeps its fixed cost to
+  milliseconds.
+- On any other Dask scheduler, one task per chunk.
 
 :meth:`~DaskBlocks.map` gives a Dask array (one value per row) without computing it.
 Dask is imported only when this module is used (the ``dask`` extra).
@@ -32,8 +32,6 @@ from gradopt.exceptions import InvalidInputError
 from gradopt.linear_model._blocked import BLOCK_ELEMENTS, RowBlocks, add
 
 __all__ = ["DaskBlocks", "dask_predict", "is_dask_array"]
-
-_FAN_IN = 8  # parts combined per task of the tree reduction
 
 
 def _dask() -> Any:
@@ -71,16 +69,12 @@ def _reduce_chunk(
 
 def _reduce_chunks(
     fn: Callable[..., Any], combine: Callable[[Any, Any], Any], elements: int, *chunks: Any
-) -> Any:
-    """One task's part: the in-memory reduction over its chunks, ``(X, y, w)`` in turn."""
-    parts = (
+) -> list[Any]:
+    """One task's parts: the in-memory reduction over each of its chunks, ``(X, y, w)``
+    in turn."""
+    return [
         _reduce_chunk(fn, combine, elements, *chunks[i : i + 3]) for i in range(0, len(chunks), 3)
-    )
-    return functools.reduce(combine, parts)
-
-
-def _combine_all(combine: Callable[[Any, Any], Any], *parts: Any) -> Any:
-    return functools.reduce(combine, parts)
+    ]
 
 
 def _distributed_client() -> Any:
@@ -98,9 +92,9 @@ def _distributed_client() -> Any:
         return None
 
 
-def _task_groups(client: Any, arrays: list[Any]) -> list[tuple[str, list[Any]]]:
-    """``(worker, [X_0, y_0, w_0, X_1, ...])`` per task: the chunks each worker holds,
-    shared round-robin among its threads, in the order of the rows."""
+def _task_groups(client: Any, arrays: list[Any]) -> list[tuple[str, list[int], list[Any]]]:
+    """``(worker, chunk numbers, [X_i, y_i, w_i, X_j, ...])`` per task: the chunks each
+    worker holds, shared round-robin among its threads, in the order of the rows."""
     distributed: Any = importlib.import_module("distributed")
     futures = {future.key: future for future in distributed.futures_of(arrays)}
     distributed.wait(list(futures.values()))  # persisting runs in the background
@@ -110,14 +104,16 @@ def _task_groups(client: Any, arrays: list[Any]) -> list[tuple[str, list[Any]]]:
     chunks = [[futures[key] for key in column] for column in zip(*keys, strict=True)]
     holders = client.who_has([chunk[0] for chunk in chunks])
     threads = client.nthreads()
-    groups: dict[tuple[str, int], list[Any]] = {}
+    groups: dict[tuple[str, int], tuple[list[int], list[Any]]] = {}
     seen: dict[str, int] = {}
-    for chunk in chunks:
+    for number, chunk in enumerate(chunks):
         worker = sorted(holders[chunk[0].key])[0]
         slot = seen.get(worker, 0)
         seen[worker] = slot + 1
-        groups.setdefault((worker, slot % threads.get(worker, 1)), []).extend(chunk)
-    return [(worker, args) for (worker, _), args in groups.items()]
+        numbers, args = groups.setdefault((worker, slot % threads.get(worker, 1)), ([], []))
+        numbers.append(number)
+        args.extend(chunk)
+    return [(worker, numbers, args) for (worker, _), (numbers, args) in groups.items()]
 
 
 def _map_chunk(
@@ -255,7 +251,7 @@ class DaskBlocks:
             held = [self.X, self.y] + ([] if self.sample_weight is None else [self.sample_weight])
             self._groups = _task_groups(self._client, held)
             if self.sample_weight is None:  # no weights: None in each chunk's place
-                self._groups = [(w, _with_none(args)) for w, args in self._groups]
+                self._groups = [(w, k, _with_none(args)) for w, k, args in self._groups]
         self._chunks = list(
             zip(
                 self.X.to_delayed()[:, 0],
@@ -273,22 +269,18 @@ class DaskBlocks:
         combine: Callable[[Any, Any], Any] = add,
         elements: int = BLOCK_ELEMENTS,
     ) -> Any:
-        """The chunks' parts, combined (see the module docstring)."""
+        """The chunks' parts, combined on the client in the order of the rows."""
         if self._client is not None:
-            return self._reduce_on_cluster(fn, combine, elements)
-        dask = _dask()
-        task = dask.delayed(_reduce_chunk, pure=False)
-        parts = [task(fn, combine, elements, *chunk) for chunk in self._chunks]
-        merge = dask.delayed(_combine_all, pure=False)
-        while len(parts) > 1:
-            parts = [
-                merge(combine, *parts[i : i + _FAN_IN]) for i in range(0, len(parts), _FAN_IN)
-            ]
-        return dask.compute(parts[0])[0]
+            parts = self._parts_on_cluster(fn, combine, elements)
+        else:
+            dask = _dask()
+            task = dask.delayed(_reduce_chunk, pure=False)
+            parts = dask.compute(*[task(fn, combine, elements, *chunk) for chunk in self._chunks])
+        return functools.reduce(combine, parts)
 
-    def _reduce_on_cluster(
+    def _parts_on_cluster(
         self, fn: Callable[..., Any], combine: Callable[[Any, Any], Any], elements: int
-    ) -> Any:
+    ) -> list[Any]:
         client = self._client
         tasks = [
             client.submit(
@@ -301,14 +293,13 @@ class DaskBlocks:
                 allow_other_workers=True,
                 pure=False,
             )
-            for worker, args in self._groups
+            for worker, _, args in self._groups
         ]
-        while len(tasks) > _FAN_IN:
-            tasks = [
-                client.submit(_combine_all, combine, *tasks[i : i + _FAN_IN], pure=False)
-                for i in range(0, len(tasks), _FAN_IN)
-            ]
-        return functools.reduce(combine, client.gather(tasks))
+        parts: list[Any] = [None] * len(self._chunks)
+        for (_, numbers, _), results in zip(self._groups, client.gather(tasks), strict=True):
+            for number, part in zip(numbers, results, strict=True):
+                parts[number] = part
+        return parts
 
     def every(self, step: int, with_x: bool = False) -> tuple[Any, FloatArray, FloatArray | None]:
         """``(X, y, sample_weight)`` of rows ``0, step, 2·step, ...``, brought to the
