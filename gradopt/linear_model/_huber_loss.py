@@ -50,6 +50,7 @@ __all__ = [
     "huber_outliers",
     "matvec",
     "power_of_two",
+    "traced_residual",
 ]
 
 # Entries of X per block when autograd traces the loss: its bookkeeping costs about
@@ -177,15 +178,8 @@ def huber_block_value(
     >>> grad(huber_block_value)(np.array([1.0, 0.0, 1.0]), X, y, None, epsilon=1.35)
     array([-5.4   , -2.7   ,  1.1775])
     """
-    d = X_b.shape[1]
-    coef, shift, sigma = theta[:d], theta[d], theta[d + 1]
-    correction = x_center
-    if x_center is not None and copy_centred and not sp.issparse(X_b):
-        # A copy of its own: autograd multiplies by it again in the backward pass.
-        X_b, correction = np.subtract(X_b, x_center), None
-    residual = (y_b - y_center) - matvec(X_b, coef) - shift
-    if correction is not None:
-        residual = residual + anp.dot(correction, coef)
+    sigma = theta[X_b.shape[1] + 1]
+    residual = traced_residual(theta, X_b, y_b, x_center, y_center, copy_centred)
     # Which samples are outliers is piecewise constant: computed outside the trace.
     outlier = np.abs(getval(residual)) > _bound(epsilon, sigma)
     weight = np.ones(residual.shape[0]) if sw_b is None else sw_b
@@ -207,6 +201,32 @@ def huber_block_value(
             - (epsilon * float(np.sum(outlier_weight))) * sigma
         )
     return loss
+
+
+def traced_residual(
+    theta: Any,
+    X_b: Any,
+    y_b: FloatArray,
+    x_center: FloatArray | None,
+    y_center: float,
+    copy_centred: bool,
+) -> Any:
+    """:func:`~gradopt.linear_model._blocked.block_residual`'s residual, traceable by
+    autograd in ``theta = [coef, shift, ...]`` (a centred block is a copy of its own:
+    autograd multiplies by it again in the backward pass, after other blocks).
+
+    Examples
+    --------
+    >>> X, y = np.array([[10.0, 1.0], [12.0, 3.0]]), np.array([1.0, 2.0])
+    >>> traced_residual(np.array([1.0, 0.0, 0.5]), X, y, np.array([11.0, 2.0]), 1.5, True)
+    array([ 0., -1.])
+    """
+    d = X_b.shape[1]
+    coef, correction = theta[:d], x_center
+    if x_center is not None and copy_centred and not sp.issparse(X_b):
+        X_b, correction = np.subtract(X_b, x_center), None
+    residual = (y_b - y_center) - matvec(X_b, coef) - theta[d]
+    return residual if correction is None else residual + anp.dot(correction, coef)
 
 
 def huber_outliers(

@@ -29,7 +29,7 @@ import numpy as np
 
 from gradopt._typing import FloatArray
 from gradopt.linear_model._blocked import block_residual, centred
-from gradopt.linear_model._huber_loss import matvec
+from gradopt.linear_model._huber_loss import traced_residual
 from gradopt.linear_model._robust_losses import RobustLoss
 
 __all__ = [
@@ -172,13 +172,7 @@ def robust_block_value(
     ...                          loss=make_loss("huber"), scale=1.0)
     array([-5.38, -2.69])
     """
-    d = X_b.shape[1]
-    correction = x_center
-    if x_center is not None and copy_centred:
-        X_b, correction = np.subtract(X_b, x_center), None  # its own copy: used again
-    residual = (y_b - y_center) - matvec(X_b, theta[:d]) - theta[d]
-    if correction is not None:
-        residual = residual + anp.dot(correction, theta[:d])
+    residual = traced_residual(theta, X_b, y_b, x_center, y_center, copy_centred)
     rho = loss.rho(residual / scale)
     data = anp.sum(rho) if sw_b is None else anp.dot(sw_b, rho)
     return 2.0 * scale * scale * data
