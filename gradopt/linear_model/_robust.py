@@ -22,6 +22,7 @@ from gradopt.linear_model._blocked import Blocks, RowBlocks
 from gradopt.linear_model._dask_blocks import DaskBlocks, dask_predict, is_dask_array
 from gradopt.linear_model._huber import HuberRegressor, _single_threaded_blas
 from gradopt.linear_model._robust_checks import (
+    check_dask_settings,
     check_design,
     check_exact,
     check_rank,
@@ -236,19 +237,7 @@ default="analytic"
             if not np.any(sample_weight > 0):  # scikit-learn 1.6 lets all zeros through
                 raise ValueError("Sample weights must contain at least one non-zero number.")
             return RowBlocks(X, np.asarray(y, dtype=np.float64), sample_weight)
-        unsupported = {
-            "method='MM'": self.method == "MM",
-            "scale='huber'": self.scale == "huber",
-            f"gradient={self.gradient!r}": self.gradient not in ("analytic", "finite-difference"),
-        }
-        for setting, present in unsupported.items():
-            if present:
-                raise InvalidInputError(
-                    f"{setting} needs the data in memory (fast-S draws subsets of rows, "
-                    "Huber's proposal 2 and autograd work on all residuals at once); on "
-                    "Dask arrays RobustRegressor fits method='M' with scale 'mad', 'joint' "
-                    "or a number, and the analytic or finite-difference gradient."
-                )
+        check_dask_settings(self.method, self.scale, self.gradient)
         blocks = DaskBlocks(X, y, sample_weight)
         if blocks.n_samples <= blocks.n_features + int(self.fit_intercept):
             raise InvalidInputError(

@@ -16,21 +16,25 @@ below takes one block of rows ``(X_b, y_b, sw_b)`` and returns its share of a su
 - :func:`weights_block`, :func:`outliers_block`, :func:`residual_block`: one value per
   row.
 
+The public pure functions :func:`robust_loss_and_gradient` and :func:`robust_loss` run
+the first two over row blocks of an in-memory X.
+
 :class:`~gradopt.linear_model._robust_objective.RobustObjective` runs them with the
 executors of :mod:`~gradopt.linear_model._blocked`, in memory or over Dask chunks.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import autograd.numpy as anp
 import numpy as np
 
 from gradopt._typing import FloatArray
-from gradopt.linear_model._blocked import block_residual, centred
+from gradopt.linear_model._blocked import RowBlocks, block_residual, centred
 from gradopt.linear_model._huber_loss import traced_residual
-from gradopt.linear_model._robust_losses import RobustLoss
+from gradopt.linear_model._robust_losses import RobustLoss, make_loss
 
 __all__ = [
     "absolute_residual",
@@ -46,6 +50,8 @@ __all__ = [
     "residual_block",
     "robust_block",
     "robust_block_value",
+    "robust_loss",
+    "robust_loss_and_gradient",
     "robust_weights",
     "weights_block",
 ]
@@ -297,3 +303,94 @@ def outliers_block(
 def absolute_residual(theta: FloatArray, centres: Centres, X_b: Any, y_b: FloatArray) -> Any:
     """``|r|`` of the block (the values whose median is the MAD scale)."""
     return np.abs(_scaled(theta, X_b, y_b, 1.0, centres)[2])
+
+
+def _theta(params: Any, n_features: int) -> tuple[Any, Any, bool]:
+    """``([coef, intercept or 0], coef, fit_intercept)`` from ``params``."""
+    size = params.shape[0]
+    if size not in (n_features, n_features + 1):
+        raise ValueError(
+            f"params must have n_features = {n_features} entries (coef) or "
+            f"n_features + 1 = {n_features + 1} (coef, intercept); got {size}."
+        )
+    fit_intercept = size == n_features + 1
+    coef = params[:n_features]
+    shift = anp.reshape(params[n_features], (1,)) if fit_intercept else np.zeros(1)
+    return anp.concatenate([coef, shift]), coef, fit_intercept
+
+
+def robust_loss_and_gradient(
+    params: FloatArray,
+    X: Any,
+    y: FloatArray,
+    loss: str | RobustLoss,
+    scale: float,
+    sample_weight: FloatArray | None = None,
+    alpha: float = 0.0,
+) -> tuple[float, FloatArray]:
+    """``L = 2σ²·Σ sᵢ·ρ(rᵢ/σ) + α‖coef‖²`` and its gradient, one read of ``X``.
+
+    Parameters
+    ----------
+    params : ndarray of shape (n_features,) or (n_features + 1,)
+        ``coef`` or ``[coef, intercept]``.
+    X : ndarray of shape (n_samples, n_features)
+    y : ndarray of shape (n_samples,)
+    loss : str or RobustLoss
+        A loss name of :class:`~gradopt.linear_model.RobustRegressor` (with its default
+        tuning) or a loss object.
+    scale : float
+        ``σ > 0``, held fixed.
+    sample_weight : ndarray of shape (n_samples,), optional
+    alpha : float, default 0
+        Strength of the penalty ``alpha * ||coef||**2`` (the intercept is not penalised).
+
+    Returns
+    -------
+    loss : float
+    grad : ndarray of the shape of `params`
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[0.0], [1.0], [2.0]])
+    >>> y = np.array([0.0, 1.0, 10.0])
+    >>> value, grad = robust_loss_and_gradient(np.array([1.0, 0.0]), X, y, "least-squares", 1.0)
+    >>> value, grad  # ||r||² = 64 and its gradient -2·[x, 1]ᵀr
+    (64.0, array([-32., -16.]))
+    """
+    d = X.shape[1]
+    theta, coef, fit_intercept = _theta(np.asarray(params, dtype=np.float64), d)
+    rho = make_loss(loss) if isinstance(loss, str) else loss
+    block = functools.partial(robust_block, theta, loss=rho, scale=float(scale))
+    value, grad = RowBlocks(X, y, sample_weight).reduce(block)
+    if alpha:
+        value += alpha * float(coef @ coef)
+        grad[:d] += (2.0 * alpha) * coef
+    return float(value), grad if fit_intercept else grad[:d]
+
+
+def robust_loss(
+    params: Any,
+    X: Any,
+    y: FloatArray,
+    loss: str | RobustLoss,
+    scale: float,
+    sample_weight: FloatArray | None = None,
+    alpha: float = 0.0,
+) -> Any:
+    """The value of :func:`robust_loss_and_gradient`, traceable by ``autograd``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from autograd import grad
+    >>> X, y = np.array([[0.0], [1.0], [2.0]]), np.array([0.0, 1.0, 10.0])
+    >>> grad(robust_loss)(np.array([1.0, 0.0]), X, y, "huber", 1.0)
+    array([-5.38, -2.69])
+    """
+    theta, coef, _ = _theta(params, X.shape[1])
+    rho = make_loss(loss) if isinstance(loss, str) else loss
+    block = functools.partial(robust_block_value, theta, loss=rho, scale=float(scale))
+    data = RowBlocks(X, y, sample_weight).reduce(block)
+    return data + alpha * anp.dot(coef, coef)
