@@ -68,7 +68,9 @@ def client_peak_mb() -> float:
 
 
 def evaluation_costs(client: Any, model: Any, X: Any, y: Any, repeats: int) -> dict[str, float]:
-    """Median wall time of one evaluation, of an empty reduction, and the longest task."""
+    """Median wall time of one evaluation and of an empty reduction (timed alone), and
+    the median longest compute of an evaluation's tasks (from the task stream, in
+    separate runs: recording the stream costs time of its own)."""
     from distributed import get_task_stream
 
     from gradopt.linear_model._dask_blocks import DaskBlocks
@@ -79,21 +81,26 @@ def evaluation_costs(client: Any, model: Any, X: Any, y: Any, repeats: int) -> d
         blocks, epsilon=model.epsilon, alpha=model.alpha, fit_intercept=True, log_sigma=False
     )
     v = objective.internal(model.coef_, model.intercept_, model.scale_)
+
+    def evaluate(k: int) -> None:
+        objective.evaluate(objective.theta(v + 1e-9 * k))  # not the cached point
+
     walls, empties, longest = [], [], []
     for k in range(repeats):
-        with get_task_stream(client) as stream:
-            start = time.perf_counter()
-            objective.evaluate(objective.theta(v + 1e-9 * k))  # not the cached point
-            walls.append(time.perf_counter() - start)
-        tasks = [t for t in stream.data if t.get("startstops")]
-        computes = [
-            sum(s["stop"] - s["start"] for s in t["startstops"] if s["action"] == "compute")
-            for t in tasks
-        ]
-        longest.append(max(computes, default=0.0))
+        start = time.perf_counter()
+        evaluate(k)
+        walls.append(time.perf_counter() - start)
         start = time.perf_counter()
         blocks.reduce(_nothing)
         empties.append(time.perf_counter() - start)
+        with get_task_stream(client) as stream:
+            evaluate(k + repeats)
+        computes = [
+            sum(s["stop"] - s["start"] for s in t["startstops"] if s["action"] == "compute")
+            for t in stream.data
+            if t.get("startstops")
+        ]
+        longest.append(max(computes, default=0.0))
     wall, empty, compute = (float(np.median(x)) for x in (walls, empties, longest))
     return {"wall": wall, "empty": empty, "compute": compute, "beyond": wall - compute}
 
