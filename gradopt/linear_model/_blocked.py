@@ -45,6 +45,7 @@ __all__ = [
 # one core with the block's centred copy. Larger blocks spill to L3 (slower on a busy
 # machine); much smaller ones pay numpy's per-call overhead (about 10 calls per block).
 BLOCK_ELEMENTS = 1 << 17
+_MIN_ROWS = 4096
 
 
 def add(a: Any, b: Any) -> Any:
@@ -63,7 +64,8 @@ def add(a: Any, b: Any) -> Any:
 def scratch_elements(blocks: Blocks) -> int:
     """Entries of X per block for block functions that need block-sized scratch (a
     centred copy, :func:`centred`): at most 1/64 of X each (at least 8 Ki entries, at
-    most :data:`BLOCK_ELEMENTS`), so that scratch stays a small share of X's memory.
+    most half of :data:`BLOCK_ELEMENTS`: 512 KB), so that scratch stays a small share of
+    X's memory.
 
     Examples
     --------
@@ -71,14 +73,28 @@ def scratch_elements(blocks: Blocks) -> int:
     15625
     """
     size = blocks.n_samples * blocks.n_features
-    return int(min(BLOCK_ELEMENTS, max(1 << 13, size // 64)))
+    return int(min(BLOCK_ELEMENTS // 2, max(1 << 13, size // 64)))
 
 
 def block_rows(X: Any, elements: int = BLOCK_ELEMENTS) -> int:
-    """Rows per block: about `elements` stored entries of `X` (non-zeros when sparse)."""
+    """Rows per block: about `elements` stored entries of `X` (non-zeros when sparse);
+    for blocks of :data:`BLOCK_ELEMENTS` or more, at least 4096 rows while a block stays
+    under 4x `elements` (wide X: the per-row work of a block function, about ten numpy
+    calls on vectors of the block's length, then outweighs their fixed cost; the block
+    still fits in the L3 cache). Smaller `elements` (scratch-sized blocks, bounded for
+    memory) are taken as they are.
+
+    Examples
+    --------
+    >>> [block_rows(np.empty((0, d))) for d in (10, 20, 100, 1000)]
+    [13107, 6553, 4096, 524]
+    """
     n_samples, n_features = X.shape
-    per_row = X.nnz / max(n_samples, 1) if sp.issparse(X) else n_features
-    return max(1, int(elements // max(per_row, 1)))
+    per_row = max(X.nnz / max(n_samples, 1) if sp.issparse(X) else n_features, 1)
+    rows = max(1, int(elements // per_row))
+    if elements < BLOCK_ELEMENTS:
+        return rows
+    return max(rows, int(min(_MIN_ROWS, 4 * elements // per_row)))
 
 
 _SCRATCH = threading.local()  # per thread: the tiled centre and a block-sized buffer
