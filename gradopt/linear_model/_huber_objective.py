@@ -36,7 +36,7 @@ import numpy as np
 
 from gradopt._typing import FloatArray
 from gradopt.exceptions import InvalidInputError
-from gradopt.linear_model._blocked import BLOCK_ELEMENTS, Blocks, RowBlocks, scratch_elements
+from gradopt.linear_model._blocked import BLOCK_ELEMENTS, Blocks, scratch_elements
 from gradopt.linear_model._huber_loss import (
     TRACED_BLOCK_ELEMENTS,
     huber_block,
@@ -47,20 +47,11 @@ from gradopt.linear_model._selection import robust_spread
 
 __all__ = ["GRADIENT_MARGIN", "HuberObjective"]
 
-_CHUNK_ELEMENTS = BLOCK_ELEMENTS  # entries of X per row block (the name RobustObjective uses)
 _EPS = float(np.finfo(np.float64).eps)
 _TINY = float(np.finfo(np.float64).tiny)
 _OFFSET = 16.0  # a column whose mean exceeds 16 spreads is centred in a copy of each block
 _MIN_SIGMA = 10 * _EPS  # scikit-learn's lower bound on sigma (here relative to s_y)
 GRADIENT_MARGIN = 100.0  # F = GRADIENT_MARGIN · (mean objective): see the module docstring
-
-
-def _robust_scale(y: FloatArray, sample_weight: FloatArray, center: float) -> float:
-    """``s_y`` of targets in memory (:func:`~gradopt.linear_model._selection.robust_spread`)."""
-    blocks = RowBlocks(np.zeros((y.shape[0], 0)), y, sample_weight)
-    summary = summarise(blocks, center=True)
-    rms = float(np.hypot(summary.y_spread, summary.y_mean - center))
-    return robust_spread(blocks, center, rms, summary.y_peak)
 
 
 def _check_scales(objective: HuberObjective, spread: FloatArray) -> None:
