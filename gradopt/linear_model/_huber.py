@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import os
 import warnings
 from collections.abc import Callable
 from numbers import Integral, Real
@@ -198,7 +197,7 @@ class HuberRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
                 epsilon=self.epsilon,
                 alpha=self.alpha,
                 fit_intercept=self.fit_intercept,
-                log_sigma=os.environ.get("LOGSIG", "0") == "1" or not solver.bounded,
+                log_sigma=not solver.bounded,
             )
             start = self._start(objective, solver)
             objective.check_finite(start)
