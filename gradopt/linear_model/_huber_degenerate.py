@@ -85,7 +85,7 @@ def certified_kink(
 
 
 def _standardised(objective: HuberObjective) -> tuple[FloatArray, FloatArray, FloatArray] | None:
-    """``(A, b, s)``: the design ``[(X - m)·coef_scale, 1]/s_y`` and ``(y - m_y)/s_y`` of
+    """``(A, b, s)``: the design ``[(X - m)·coef_scale/s_y, 1]`` and ``(y - m_y)/s_y`` of
     the samples of positive weight, with their weights, so that ``b - A·φ`` is the
     residual over ``s_y`` at the internal point ``φ`` (sigma left out); None unless the
     data are in memory and small."""

@@ -20,9 +20,11 @@ stops line searches, whatever n.
 ``params(v)`` is affine in the coefficients, so ``L`` stays convex in them and its
 minimiser maps back exactly. The evaluations run the block functions of
 :mod:`~gradopt.linear_model._huber_loss` on ``[coef, shift, sigma]`` with the centres
-``m`` and ``m_y``: each block of X and of y is centred (in cache) before its products,
-so an offset of 1e6 or 1.7e12 in a column costs no digits of the residuals, and the
-objective is as smooth to the optimizer as for centred data. Whatever executes the
+``m`` and ``m_y``: y is centred in every block, and where a column's mean exceeds 16
+times its spread each block of X is centred too, in a cache-resident copy, before its
+products, so an offset of 1e6 or 1.7e12 in a column costs no digits of the residuals
+and the objective is as smooth to the optimizer as for centred data (smaller offsets
+enter as ``m·coef``, which costs at most a digit). Whatever executes the
 blocks (:mod:`~gradopt.linear_model._blocked`: in memory, or Dask chunks) serves.
 """
 
@@ -99,8 +101,8 @@ class HuberObjective:
 
     Notes
     -----
-    Construction costs one pass over the blocks (means, spreads, peaks) and the median
-    and MAD of y; each evaluation one pass. The last evaluation is kept
+    Construction costs two passes over the blocks (means, then spreads) and the median
+    and MAD of a sample of y; each evaluation one pass. The last evaluation is kept
     (:attr:`last`), so the estimator reads the loss at the solution without another.
     """
 
