@@ -149,3 +149,10 @@ def test_robust_settings_that_need_memory_are_named(params: dict, match: str) ->
     X, y, _ = _data()
     with pytest.raises(InvalidInputError, match=match):
         RobustRegressor(**params).fit(*_dask(X, y))
+
+
+def test_the_jax_gradient_needs_the_data_in_memory(client: Any) -> None:
+    pytest.importorskip("jax")
+    X, y, _ = _data()
+    with pytest.raises(InvalidInputError, match="gradient='jax' needs the data in memory"):
+        HuberRegressor(gradient="jax").fit(*_dask(X, y))
