@@ -48,7 +48,7 @@ def _check_gradient_cases() -> list[Case]:
         (
             "``grad`` returns shape (3,)",
             lambda x: np.ones(3),
-            Raises(ObjectiveError, ("grad must return an array shaped like x", "(3,)")),
+            Raises(ObjectiveError, ("grad must return an array of shape (2,)", "(3,)")),
         ),
         (
             "``grad`` returns strings",
