@@ -24,7 +24,7 @@ import numpy as np
 from gradopt._typing import ArrayLike, FloatArray
 from gradopt.gradients import Analytic, Autograd, FiniteDifference, GradientProvider, Jax
 from gradopt.linear_model._huber_objective import HuberObjective
-from gradopt.linear_model._jax_data import device_data
+from gradopt.linear_model._jax_data import Data, block_sum, device_data
 
 __all__ = ["GRADIENTS", "SOLVERS", "BestSeen", "Solver"]
 
@@ -88,36 +88,28 @@ def _finite_difference(objective: HuberObjective) -> GradientProvider:
     return FiniteDifference(objective.value, method="central")
 
 
-def _jax_objective(
-    v: Any,
-    XcT: Any,
-    yc: Any,
-    weight: Any,
-    scales: Any,
-    *,
-    fit_intercept: bool,
-    log_sigma: bool,
+def _jax_block(
+    v: Any, Xc: Any, yc: Any, weight: Any, scales: Any, *, fit_intercept: bool, log_sigma: bool
 ) -> Any:
-    """``HuberObjective.value`` in jax.numpy: ``F(v) = L(params(v)) / value_scale``.
+    """The data term of ``HuberObjective``'s ``L`` on one block (``Xc``: its rows of
+    ``X - mean``; ``yc``: of ``y - y_center``), in jax.numpy.
 
     The formulas of :func:`~gradopt.linear_model._huber_loss.huber_loss`, also in how
-    they avoid overflow, on the data of :func:`~gradopt.linear_model._jax_data.device_data`
-    (``XcT = (X - mean).T``, ``yc = y - y_center``). ``scales = [coef_scale (d),
-    y_scale, value_scale, epsilon, alpha, total_weight]``.
+    they avoid overflow.
     """
     import jax
     import jax.numpy as jnp
 
-    d = XcT.shape[0]
-    y_scale, value_scale, epsilon, alpha, total_weight = scales[d:]
+    d = Xc.shape[1]
+    y_scale, epsilon = scales[d], scales[d + 2]
     coef = scales[:d] * v[:d]
     sigma = y_scale * (jnp.exp(v[-1]) if log_sigma else v[-1])
-    residual = yc - coef @ XcT
+    residual = yc - Xc @ coef
     if fit_intercept:
         residual = residual - y_scale * v[d]
     # Which samples are outliers is piecewise constant; one formula per branch keeps the
     # derivative in sigma exact: inliers r²/σ (in units of a power of two near sigma),
-    # outliers 2ε|r| - ε²σ (ε² not formed). Two sums over the samples, each one pass.
+    # outliers 2ε|r| - ε²σ (ε² not formed).
     outlier = jnp.abs(residual) > epsilon * sigma
     unit = jax.lax.stop_gradient(jnp.ldexp(1.0, jnp.frexp(sigma)[1] - 1))
     inlier = jnp.where(outlier, 0.0, residual) / unit
@@ -125,9 +117,23 @@ def _jax_objective(
         outlier, 2.0 * epsilon * jnp.abs(residual), 0.0
     )
     outlier_weight = weight @ jnp.where(outlier, 1.0, 0.0)
-    loss = (
-        total_weight * sigma + weight @ per_sample - epsilon * (epsilon * outlier_weight) * sigma
-    )
+    return weight @ per_sample - epsilon * (epsilon * outlier_weight) * sigma
+
+
+def _jax_objective(
+    v: Any, data: Data, scales: Any, *, fit_intercept: bool, log_sigma: bool
+) -> Any:
+    """``HuberObjective.value`` in jax.numpy: ``F(v) = L(params(v)) / value_scale``, on
+    the blocks of :func:`~gradopt.linear_model._jax_data.device_data`; ``scales =
+    [coef_scale (d), y_scale, value_scale, epsilon, alpha, total_weight]``."""
+    import jax.numpy as jnp
+
+    d = v.shape[0] - 1 - int(fit_intercept)
+    y_scale, value_scale, _, alpha, total_weight = scales[d:]
+    coef = scales[:d] * v[:d]
+    sigma = y_scale * (jnp.exp(v[-1]) if log_sigma else v[-1])
+    block = functools.partial(_jax_block, fit_intercept=fit_intercept, log_sigma=log_sigma)
+    loss = total_weight * sigma + block_sum(block, v, data, scales)
     loss += jnp.where(alpha > 0, alpha * (coef @ coef), 0.0)  # not 0·inf
     return loss / value_scale
 
@@ -149,7 +155,7 @@ def _jax(objective: HuberObjective) -> GradientProvider:
     scales = np.concatenate(
         [o.coef_scale, [o.y_scale, o.value_scale, o.epsilon, o.alpha, o.total_weight]]
     )
-    return Jax(_JAX_OBJECTIVES[o.fit_intercept, o.log_sigma], args=(*data, scales))
+    return Jax(_JAX_OBJECTIVES[o.fit_intercept, o.log_sigma], args=(data, scales))
 
 
 GRADIENTS: dict[str, Callable[[HuberObjective], GradientProvider]] = {

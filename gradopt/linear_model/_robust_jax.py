@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from gradopt.gradients import GradientProvider, Jax
-from gradopt.linear_model._jax_data import device_data
+from gradopt.linear_model._jax_data import Data, block_sum, device_data
 from gradopt.linear_model._robust_losses import RobustLoss
 from gradopt.linear_model._robust_objective import RobustObjective
 
@@ -33,9 +33,9 @@ def _with_tuning(kind: type[RobustLoss], tuning: Any) -> RobustLoss:
     return loss
 
 
-def _objective(
+def _block(
     v: Any,
-    XcT: Any,
+    Xc: Any,
     yc: Any,
     weight: Any,
     scales: Any,
@@ -44,19 +44,31 @@ def _objective(
     kind: type[RobustLoss],
     fit_intercept: bool,
 ) -> Any:
-    """``F(v) = (2σ²·Σ s·ρ(r/σ) + α‖coef‖²) / value_scale`` in jax.numpy, with
-    ``r = yc - coef @ XcT - y_scale·v[d]`` and ``scales = [coef_scale (d), y_scale, σ,
-    value_scale, α]``."""
+    """``2σ²·Σ s·ρ(r/σ)`` on one block, ``r = yc - Xc @ coef - y_scale·v[d]``."""
     import jax.numpy as jnp
 
-    d = XcT.shape[0]
-    y_scale, scale, value_scale, alpha = scales[d:]
-    coef = scales[:d] * v[:d]
-    residual = yc - coef @ XcT
+    d = Xc.shape[1]
+    y_scale, scale = scales[d], scales[d + 1]
+    residual = yc - Xc @ (scales[:d] * v[:d])
     if fit_intercept:
         residual = residual - y_scale * v[d]
     rho = _with_tuning(kind, tuning).rho(residual / scale, jnp)
-    loss = 2.0 * scale * scale * (weight @ rho)
+    return 2.0 * scale * scale * (weight @ rho)
+
+
+def _objective(
+    v: Any, data: Data, scales: Any, tuning: Any, *, kind: type[RobustLoss], fit_intercept: bool
+) -> Any:
+    """``F(v) = (2σ²·Σ s·ρ(r/σ) + α‖coef‖²) / value_scale`` in jax.numpy, over the blocks
+    of :func:`~gradopt.linear_model._jax_data.device_data`; ``scales = [coef_scale (d),
+    y_scale, σ, value_scale, α]``."""
+    import jax.numpy as jnp
+
+    d = v.shape[0] - int(fit_intercept)
+    value_scale, alpha = scales[d + 2], scales[d + 3]
+    coef = scales[:d] * v[:d]
+    block = functools.partial(_block, kind=kind, fit_intercept=fit_intercept)
+    loss = block_sum(block, v, data, scales, tuning)
     loss += jnp.where(alpha > 0, alpha * (coef @ coef), 0.0)  # not 0·inf
     return loss / value_scale
 
@@ -81,4 +93,4 @@ def jax_provider(objective: RobustObjective) -> GradientProvider:
     data = device_data(o.blocks, o.mean if o.fit_intercept else None, o.y_center)
     scales = np.concatenate([o.coef_scale, [o.y_scale, o.scale, o.value_scale, o.alpha]])
     tuning = np.asarray(o.loss.tuning, dtype=np.float64)
-    return Jax(_program(type(o.loss), o.fit_intercept), args=(*data, scales, tuning))
+    return Jax(_program(type(o.loss), o.fit_intercept), args=(data, scales, tuning))

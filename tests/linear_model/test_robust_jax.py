@@ -65,6 +65,39 @@ def test_value_and_gradient_agree_with_the_analytic_objective(
 
 
 @needs_jax
+@pytest.mark.parametrize("n", [700, 2048, 2500])  # one block; two; two and a tail
+def test_blocks_and_tail_sum_to_the_analytic_objective(
+    n: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The data in blocks of 1024 rows (and the rest): the per-block gradients JAX sums
+    in one pass are the gradient, for RobustRegressor's and HuberRegressor's objectives."""
+    from gradopt.linear_model import _jax_data
+    from gradopt.linear_model._huber_objective import HuberObjective
+    from gradopt.linear_model._huber_strategies import GRADIENTS as HUBER_GRADIENTS
+
+    monkeypatch.setattr(_jax_data, "_BLOCK_ELEMENTS", 4096)
+    monkeypatch.setattr(_jax_data, "_MIN_ROWS", 256)
+    X, y, weights = offset_data(n=n, seed=2)
+    blocks = RowBlocks(X, y, weights)
+    robust = RobustObjective(blocks, make_loss("welsch"), alpha=0.0, fit_intercept=True)
+    huber = HuberObjective(
+        RowBlocks(X, y, weights), epsilon=1.35, alpha=1e-4, fit_intercept=True, log_sigma=True
+    )
+    main, tail = _jax_data.device_data(blocks, robust.mean, robust.y_center)
+    assert main[0].shape[1:] == (min(n, 1024), 4) and (len(tail) == 0) == (n in (700, 2048))
+    coef = np.array([1.0, -0.2, 5.0, 1e-3])
+    points = (robust.internal(coef, 0.5), huber.internal(coef, 0.5, 0.3))
+    for objective, provider, v in (
+        (robust, GRADIENTS["jax"](robust), points[0]),
+        (huber, HUBER_GRADIENTS["jax"](huber), points[1]),
+    ):
+        f, g = provider.value_and_grad(v)
+        f0, g0 = objective.value_and_grad(v)
+        assert f == pytest.approx(f0, rel=64 * EPS)
+        np.testing.assert_allclose(g, g0, rtol=0, atol=1e3 * EPS * np.max(np.abs(g0)))
+
+
+@needs_jax
 @pytest.mark.parametrize(
     "params",
     [
