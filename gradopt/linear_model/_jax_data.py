@@ -29,12 +29,12 @@ import numpy as np
 from gradopt._typing import FloatArray
 from gradopt.exceptions import InvalidInputError
 from gradopt.gradients.jax import _import_jax
-from gradopt.linear_model._blocked import Blocks, RowBlocks
+from gradopt.linear_model._blocked import BLOCK_ELEMENTS, Blocks, RowBlocks
 
 __all__ = ["Data", "aligned_copy", "block_sum", "device_data"]
 
 _MIN_ROWS = 1024
-_BLOCK_ELEMENTS = 1 << 18  # entries of X per block: 2 MB (measured best at (1e6, 20))
+_BLOCK_ELEMENTS = BLOCK_ELEMENTS  # entries of X per block, as the analytic path (1 MB)
 
 Data = tuple[tuple[Any, ...], tuple[Any, ...]]
 """``((X_blocks, y_blocks, w_blocks), (X_tail, y_tail, w_tail))``; the tail may be empty."""
