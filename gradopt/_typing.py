@@ -9,7 +9,14 @@ from numpy.typing import ArrayLike, NDArray
 
 from gradopt.exceptions import InvalidInputError, ObjectiveError
 
-__all__ = ["ArrayLike", "FloatArray", "as_point", "as_point_and_vector", "as_scalar_value"]
+__all__ = [
+    "ArrayLike",
+    "FloatArray",
+    "as_point",
+    "as_point_and_vector",
+    "as_scalar_value",
+    "as_vector_value",
+]
 
 FloatArray: TypeAlias = NDArray[np.float64]
 
@@ -88,3 +95,56 @@ def as_scalar_value(value: Any, what: str = "the function") -> float:
             f"of dtype {arr.dtype}."
         )
     return float(arr.reshape(()))
+
+
+def as_vector_value(value: Any, what: str = "the function") -> FloatArray:
+    """Return the output of a user's vector-valued function as a 1-D float64 array.
+
+    Accepts what :func:`scipy.optimize.least_squares` accepts: an array-like of real
+    numbers with at most one dimension (a scalar is one output).
+
+    Raises
+    ------
+    ObjectiveError
+        For anything else (None, text, complex numbers, more than one dimension, no
+        outputs at all), naming what was returned.
+
+    Examples
+    --------
+    >>> as_vector_value([1, 2.5]).tolist()
+    [1.0, 2.5]
+    >>> as_vector_value(np.ones((2, 2)))
+    Traceback (most recent call last):
+    ...
+    gradopt.exceptions.ObjectiveError: the function must return a 1-D array of real \
+numbers (one per output); it returned an array of shape (2, 2).
+    """
+    if isinstance(value, np.ndarray) and value.dtype == np.float64 and value.ndim == 1:
+        arr: Any = value
+    elif value is None or isinstance(value, str | bytes | dict | set):
+        raise ObjectiveError(
+            f"{what} must return a 1-D array of real numbers (one per output); it "
+            f"returned {type(value).__name__ if value is not None else 'None'}."
+        )
+    else:
+        try:
+            arr = np.asarray(value)
+        except (TypeError, ValueError):  # ragged
+            arr = np.asarray(value, dtype=object)
+    if arr.ndim > 1:
+        raise ObjectiveError(
+            f"{what} must return a 1-D array of real numbers (one per output); it "
+            f"returned an array of shape {arr.shape}."
+        )
+    if arr.dtype.kind not in "iuf":
+        raise ObjectiveError(
+            f"{what} must return real numbers; it returned an array of dtype {arr.dtype} "
+            f"(from {type(value).__name__})."
+        )
+    if arr.size == 0:
+        raise ObjectiveError(
+            f"{what} returned no outputs (an empty array); a vector-valued function needs "
+            "at least one (m >= 1)."
+        )
+    out: FloatArray = np.array(arr, dtype=np.float64).reshape(-1)
+    return out

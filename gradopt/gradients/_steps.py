@@ -30,16 +30,24 @@ MIN_STEP_ULPS = 64
 
 
 def check_resolvable(
-    x: FloatArray, given: FloatArray, taken: FloatArray, box: Box | None, step: Any
+    x: FloatArray,
+    given: FloatArray,
+    taken: FloatArray,
+    box: Box | None,
+    step: Any,
+    moving: np.ndarray[Any, Any] | None = None,
 ) -> None:
     """Refuse steps of fewer than ``MIN_STEP_ULPS`` units in the last place of x.
 
     `given` are the steps before the box shortened them, `taken` after; `step` is the
-    user's option (for the message).
+    user's option (for the message); `moving` the coordinates that move (default all:
+    those the box fixes take no step).
     """
     reach = np.abs((x + taken) - x)
     spacing = np.spacing(np.abs(x))
     short = ~(reach >= MIN_STEP_ULPS * spacing)
+    if moving is not None:
+        short &= moving
     if not short.any():
         return
     j = int(np.argmax(short))
@@ -72,7 +80,7 @@ def fits_float32(values: np.ndarray[Any, Any]) -> bool:
 def check_imaginary_part(
     x: FloatArray,
     values: np.ndarray[Any, Any],
-    value: Callable[[FloatArray], float],
+    value: Callable[[FloatArray], Any],
     box: Box | None,
 ) -> None:
     """Refuse an f whose imaginary parts are all exactly 0 while f changes along x.
@@ -82,7 +90,7 @@ def check_imaginary_part(
     round-off and than the second-order one says the gradient is not 0, so the imaginary
     parts were dropped. A true zero gradient (``x^2`` at 0, a constant) passes.
     """
-    f0 = float(values.real[0])  # f(x + i h e_j) = f(x) + O(h^2)
+    f0 = values.real[0]  # f(x + i h e_j) = f(x) + O(h^2)
     v = np.random.default_rng(0).uniform(0.5, 1.0, x.size) * (-1.0) ** np.arange(x.size)
     delta = _EPS ** (1 / 3) * np.maximum(1.0, np.abs(x))
     if box is not None:
@@ -91,14 +99,17 @@ def check_imaginary_part(
     step = delta * v
     if not np.any(step):
         return
-    plus, minus = value(x + step), value(x - step)
-    odd, even = abs(plus - minus) / 2, abs(plus + minus - 2 * f0) / 2
-    if odd > 64 * _EPS * max(abs(plus), abs(minus), abs(f0)) and odd > even:
+    plus, minus = np.asarray(value(x + step)), np.asarray(value(x - step))
+    odd = float(np.max(np.abs(plus - minus))) / 2
+    even = float(np.max(np.abs(plus + minus - 2 * f0))) / 2
+    size = max(float(np.max(np.abs(v))) for v in (plus, minus, f0))
+    if odd > 64 * _EPS * size and odd > even:
         raise ComplexStepError(
             "method='complex': the imaginary part of f is exactly 0 at every point, so "
-            f"the gradient would be exactly 0, yet f changes along x (f = {plus!r} and "
-            f"{minus!r} at x ± {float(np.max(np.abs(step))):.1e} along a direction, "
-            f"{f0!r} at x). f drops the imaginary part somewhere (np.real, abs, a cast "
-            "to float, a library function without complex support). Use "
+            f"the derivative would be exactly 0, yet f changes along x (f = {plus.tolist()!r} "
+            f"and {minus.tolist()!r} at x ± {float(np.max(np.abs(step))):.1e} along a "
+            f"direction, {np.asarray(f0).tolist()!r} at x). f drops the imaginary part "
+            "somewhere (np.real, abs, a cast to float, a library function without complex "
+            "support). Use "
             "method='central' or 'richardson'."
         )

@@ -26,6 +26,8 @@ from gradopt.exceptions import (
     NonFiniteEvaluationError,
     ObjectiveError,
 )
+from gradopt.gradients._groups import Groups
+from gradopt.gradients._schemes import Difference
 
 METHODS = ["forward", "backward", "central", "complex"]
 X = np.linspace(-0.9, 1.3, 7)
@@ -389,25 +391,10 @@ def test_any_executor_subclass_works() -> None:
     assert np.array_equal(p.grad(X), FiniteDifference(objective).grad(X))
 
 
-class FivePoint:
-    """A duck-typed scheme (no Scheme subclass, no name): x ± h, x ± 2h per coordinate."""
-
-    offsets = (1.0, -1.0, 2.0, -2.0)
-    uses_f0 = False
-
-    def iter_points(self, x: Any, h: Any) -> Iterator[Any]:
-        for j in range(x.size):
-            for o in self.offsets:
-                p = x.copy()
-                p[j] += o * h[j]
-                yield p
-
-    def points(self, x: Any, h: Any) -> Any:
-        return np.array(list(self.iter_points(x, h)))
-
-    def combine(self, values: Any, f0: Any, h: Any) -> Any:
-        v = values.reshape(-1, 4)
-        return (8 * (v[:, 0] - v[:, 1]) - (v[:, 2] - v[:, 3])) / (12 * h)
+#: A new formula is one Difference: x ± h, x ± 2h per coordinate (fourth order).
+FIVE_POINT = Difference(
+    "five-point", 1e-3, (1.0, -1.0, 2.0, -2.0), (8 / 12, -8 / 12, -1 / 12, 1 / 12)
+)
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -416,11 +403,14 @@ def test_any_scheme_with_the_interface_runs_in_parallel(mode: str, request: Any)
     h = np.full(X.size, 1e-3)
     serial = FiniteDifference(objective)
     par = make(mode, objective, "central", request)
+    groups = Groups.each(X.size)
     for p in (serial, par):
         p._enter(X)  # sets the point's shape, as grad() does
-    expected = serial._evaluate_points(X, h, FivePoint())
-    assert np.array_equal(par._evaluate_points(X, h, FivePoint()), expected)
+    expected = serial._evaluate_points(X, h, FIVE_POINT, groups, False)
+    assert np.array_equal(par._evaluate_points(X, h, FIVE_POINT, groups, False), expected)
     assert par.nfev == serial.nfev == 4 * X.size
+    g = FIVE_POINT.combine(expected, None, h, groups, x=X).value[0]
+    np.testing.assert_allclose(g, FiniteDifference(objective, "richardson").grad(X), rtol=1e-9)
 
 
 @pytest.mark.parametrize("where", ["threads", "workers=2"])
