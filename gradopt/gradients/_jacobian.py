@@ -16,6 +16,7 @@ import numpy as np
 
 from gradopt._typing import ArrayLike, FloatArray, as_point, as_vector_value
 from gradopt.exceptions import MissingCapabilityError, ObjectiveError
+from gradopt.gradients._checks import fmt
 
 __all__ = ["JacobianBookkeeping"]
 
@@ -108,6 +109,6 @@ class JacobianBookkeeping:
             self._outputs = m
         elif m != self._outputs:
             raise ObjectiveError(
-                f"{self!r} returned {m} outputs at x = {point}, but {self._outputs} "
+                f"{self!r} returned {m} outputs at x = {fmt(point)}, but {self._outputs} "
                 "before; a vector-valued function must always return the same number."
             )
