@@ -21,12 +21,64 @@ import numpy as np
 from gradopt._typing import FloatArray
 from gradopt.exceptions import ComplexStepError, InvalidInputError
 from gradopt.gradients._bounds import Box
+from gradopt.gradients._groups import Groups, Sparsity, check_sparsity_shape
+from gradopt.gradients._schemes import Scheme
 
-__all__ = ["MIN_STEP_ULPS", "check_imaginary_part", "check_resolvable", "fits_float32"]
+__all__ = [
+    "MIN_STEP_ULPS",
+    "check_imaginary_part",
+    "check_resolvable",
+    "fits_float32",
+    "given_steps",
+    "layout",
+]
 
 _EPS = float(np.finfo(np.float64).eps)
 #: A step must leave at least this many units in the last place of x_j between the points.
 MIN_STEP_ULPS = 64
+
+
+def given_steps(x: FloatArray, scheme: Scheme, step: Any, eps: float) -> FloatArray:
+    """The steps before any box: the user's `step` (one, or one per coordinate), else the
+    scheme's default for f's `eps`."""
+    if step is None:
+        return scheme.default_step(x, eps)
+    if np.size(step) not in (1, x.size):
+        raise InvalidInputError(
+            f"step has {np.size(step)} entries but x has {x.size} coordinates."
+        )
+    h: FloatArray = np.broadcast_to(np.asarray(step, dtype=np.float64), x.shape).copy()
+    return h
+
+
+def layout(
+    x: FloatArray,
+    scheme: Scheme,
+    step: Any,
+    eps: float,
+    box: Box | None,
+    sparsity: Sparsity | None,
+) -> tuple[Scheme, FloatArray, Groups]:
+    """Where a difference at `x` evaluates: the scheme fitted to the box, the steps
+    actually taken, checked, and the groups of coordinates that move together (without
+    those the box fixes)."""
+    given = given_steps(x, scheme, step, eps)
+    h = given
+    if sparsity is None:
+        groups = Groups.each(x.size)
+    else:
+        check_sparsity_shape(sparsity, None, x.size)
+        groups = sparsity.groups
+    moving = None
+    if box is not None:
+        scheme, h, fixed = box.fit(scheme, x, given)
+        if fixed.any():
+            moving = ~fixed
+            groups = groups.restricted(moving)
+    h = scheme.taken(x, h)
+    if not scheme.imaginary:  # x never moves
+        check_resolvable(x, given, h, box, step, moving)
+    return scheme, h, groups
 
 
 def check_resolvable(

@@ -18,16 +18,16 @@ import numpy as np
 import scipy.sparse as sp
 
 from gradopt._options import parse_options
-from gradopt._typing import ArrayLike, FloatArray, as_scalar_value, as_vector_value
-from gradopt.exceptions import InvalidInputError, MissingCapabilityError, NonFiniteEvaluationError
+from gradopt._typing import ArrayLike, FloatArray, as_scalar_value
+from gradopt.exceptions import MissingCapabilityError, NonFiniteEvaluationError
 from gradopt.gradients._base import BaseProvider
-from gradopt.gradients._checks import Evaluation, batch_values
+from gradopt.gradients._calls import Calls
 from gradopt.gradients._fd_options import FiniteDifferenceOptions, Method
 from gradopt.gradients._groups import Groups, check_sparsity_shape
 from gradopt.gradients._jacobian import JacobianBookkeeping
 from gradopt.gradients._richardson import Richardson
 from gradopt.gradients._schemes import SCHEMES, Estimate, Scheme
-from gradopt.gradients._steps import check_imaginary_part, check_resolvable, fits_float32
+from gradopt.gradients._steps import check_imaginary_part, fits_float32, given_steps, layout
 
 __all__ = ["METHODS", "FiniteDifference"]
 
@@ -202,7 +202,7 @@ class FiniteDifference(JacobianBookkeeping, BaseProvider):
         self._err: FloatArray | None = None
         self._eps: float | None = None  # machine epsilon of f's output, once known
         self._box = self.options.bounds
-        self._evaluator = self.options.make_evaluator()
+        self._calls = Calls(fun, self.options, self._count)
 
     @property
     def method(self) -> str:
@@ -211,15 +211,7 @@ class FiniteDifference(JacobianBookkeeping, BaseProvider):
 
     def steps(self, x: FloatArray) -> FloatArray:
         """The step ``h_j`` used for each coordinate at the 1-D point `x`."""
-        step = self.options.step
-        if step is None:
-            return self.scheme.default_step(x, self._eps or _EPS)
-        if np.size(step) not in (1, x.size):
-            raise InvalidInputError(
-                f"step has {np.size(step)} entries but x has {x.size} coordinates."
-            )
-        h: FloatArray = np.broadcast_to(np.asarray(step, dtype=np.float64), x.shape).copy()
-        return h
+        return given_steps(x, self.scheme, self.options.step, self._eps or _EPS)
 
     # ------------------------------------------------------------ gradients, Jacobians
     def _compute_grad(self, x: FloatArray, f0: float | None) -> tuple[float | None, FloatArray]:
@@ -247,7 +239,7 @@ class FiniteDifference(JacobianBookkeeping, BaseProvider):
             self._eps = _EPS
             if fits_float32(values):
                 if seen is None:
-                    value, seen = self._probe(x, vector)
+                    value, seen = self._calls.probe(x, self._shape, vector)
                     f0 = value if f0 is None else f0
                 self._eps = max(seen, _EPS)
             if self._eps > _EPS and self.options.step is None:
@@ -287,24 +279,8 @@ class FiniteDifference(JacobianBookkeeping, BaseProvider):
         return f0, Estimate(matrix(est.value), None if est.error is None else matrix(est.error))
 
     def _layout(self, x: FloatArray) -> tuple[Scheme, FloatArray, Groups]:
-        """The scheme (fitted to the box), the steps actually taken at `x`, and the groups
-        of coordinates that move together (without those the box fixes)."""
-        given = self.steps(x)
-        scheme, h = self.scheme, given
-        sparsity = self.options.sparsity
-        groups = Groups.each(x.size) if sparsity is None else sparsity.groups
-        if sparsity is not None:
-            check_sparsity_shape(sparsity, None, x.size)
-        moving = None
-        if self._box is not None:
-            scheme, h, fixed = self._box.fit(scheme, x, given)
-            if fixed.any():
-                moving = ~fixed
-                groups = groups.restricted(moving)
-        h = scheme.taken(x, h)
-        if not scheme.imaginary:  # x never moves
-            check_resolvable(x, given, h, self._box, self.options.step, moving)
-        return scheme, h, groups
+        options = self.options
+        return layout(x, self.scheme, options.step, self._eps or _EPS, self._box, options.sparsity)
 
     def _f0(
         self,
@@ -321,7 +297,7 @@ class FiniteDifference(JacobianBookkeeping, BaseProvider):
             return f0, seen
         if f0 is None:
             if self._eps is None:
-                f0, seen = self._probe(x, vector)
+                f0, seen = self._calls.probe(x, self._shape, vector)
             else:
                 f0 = np.reshape(self._compute_any(x, vector), -1)
         if not (math.isfinite(f0[0]) if f0.size == 1 else np.isfinite(f0).all()):
@@ -331,21 +307,6 @@ class FiniteDifference(JacobianBookkeeping, BaseProvider):
                 "one-sided difference needs it finite."
             )
         return f0, seen
-
-    def _probe(self, x: FloatArray, vector: bool) -> tuple[FloatArray, float]:
-        """One call of f at `x` (in this process): its value(s) and its output's epsilon."""
-        if self._box is not None:
-            self._box.arrays(x)
-        self._count(1)
-        shaped = self._user_shaped(x)
-        if self.options.vectorized:
-            raw = batch_values(self.fun(shaped[np.newaxis]), 1, vector)[0]
-        else:
-            raw = self.fun(shaped)
-        out = np.asarray(raw)
-        value = as_vector_value(raw, repr(self)) if vector else np.array([as_scalar_value(raw)])
-        eps = float(np.finfo(out.dtype).eps) if out.dtype.kind == "f" else _EPS
-        return value, eps
 
     def grad_and_error(self, x: ArrayLike) -> tuple[FloatArray, FloatArray]:
         """Return the gradient and an estimate of its absolute error per component.
@@ -384,35 +345,17 @@ class FiniteDifference(JacobianBookkeeping, BaseProvider):
         return self._compute_any(x, vector=True)
 
     def _compute_any(self, x: FloatArray, vector: bool) -> Any:
-        """What f returns at `x` (checked by the caller), counted: in this process, or on
-        the workers under a timeout, or as a batch of one when vectorized."""
-        if self._box is not None:
-            self._box.arrays(x)  # x must lie in the box
-        options = self.options
-        self._count(1)
-        if not options.vectorized and options.timeout is None:
-            return self.fun(self._user_shaped(x))  # in this process, also with an executor
-        sparsity = options.sparsity
-        groups = Groups.each(x.size) if sparsity is None else sparsity.groups
-        shaped = self._user_shaped(x)
-        return self._evaluator.value(self.fun, shaped, self.scheme.count(groups), vector)
+        groups = self._sparsity_groups(x.size)
+        return self._calls.at(x, self._shape, vector, self.scheme.count(groups))
+
+    def _sparsity_groups(self, d: int) -> Groups:
+        sparsity = self.options.sparsity
+        return Groups.each(d) if sparsity is None else sparsity.groups
 
     def _evaluate_points(
         self, x: FloatArray, h: FloatArray, scheme: Scheme, groups: Groups, vector: bool
     ) -> np.ndarray[Any, Any]:
-        """Values of f at every point of `scheme` over `groups`, shape ``(points, m)``.
-
-        The evaluator (serial, vectorized or on an executor) returns them in the scheme's
-        order, counted, checked to be finite, and complex for the complex step.
-        """
-        if groups.count == 0:  # every coordinate fixed by the box
-            return np.empty((0, 1))
-        # _make is the cheapest way to build a named tuple (this runs once per gradient).
-        ev = Evaluation._make(
-            (self.fun, scheme, x, h, groups, self._shape, scheme.imaginary, vector)
-        )
-        values = self._evaluator.evaluate(ev, self._count)
-        return values if vector else values[:, np.newaxis]
+        return self._calls.points(x, h, scheme, groups, self._shape, vector)
 
     # ------------------------------------------------------------ worker lifetime
     def close(self) -> None:
@@ -421,7 +364,7 @@ class FiniteDifference(JacobianBookkeeping, BaseProvider):
         A given ``executor`` is the caller's and is left running. A later gradient
         starts a new pool.
         """
-        self._evaluator.close()
+        self._calls.evaluator.close()
 
     def __enter__(self) -> FiniteDifference:
         return self

@@ -437,7 +437,7 @@ def test_no_workers_outlive_a_script_that_never_closes() -> None:
         "from gradopt import FiniteDifference\n"
         "p = FiniteDifference(lambda x: float(np.sum(x**2)), workers=2)\n"
         "p.grad(np.ones(4))\n"
-        "print(' '.join(str(q.pid) for q in p._evaluator._pool._processes))\n"
+        "print(' '.join(str(q.pid) for q in p._calls.evaluator._pool._processes))\n"
     )
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     out = subprocess.run(
