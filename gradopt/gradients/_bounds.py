@@ -60,13 +60,6 @@ class Box:
             )
         return lo, hi
 
-    def fixed(self, d: int) -> np.ndarray[Any, np.dtype[np.bool_]]:
-        """Which of `d` coordinates the box fixes (``lo == hi``)."""
-        fixed: np.ndarray[Any, np.dtype[np.bool_]] = np.broadcast_to(
-            np.asarray(self.lo) == np.asarray(self.hi), (d,)
-        )
-        return fixed
-
     def fit(
         self, scheme: Scheme, x: FloatArray, h: FloatArray
     ) -> tuple[Scheme, FloatArray, np.ndarray[Any, np.dtype[np.bool_]]]:
