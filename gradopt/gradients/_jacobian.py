@@ -10,7 +10,7 @@ never redoes work. A backend implements ``_compute_jacobian``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -24,14 +24,17 @@ __all__ = ["JacobianBookkeeping"]
 class JacobianBookkeeping:
     """Counting and caching for ``jacobian``; mixed into a provider with ``fun``/``nfev``."""
 
-    fun: Any
-    nfev: int
-    njev: int = 0
-    _jac_key: bytes | None = None
-    _jac_f: FloatArray | None = None
-    _jac: Any = None
-    _jac_err: Any = None
-    _outputs: int | None = None  # m, once known
+    if TYPE_CHECKING:  # provided by the provider this is mixed into
+        _shape: tuple[int, ...]
+
+    def __init__(self, fun: Any) -> None:
+        super().__init__(fun)  # type: ignore[call-arg]
+        self.njev = 0
+        self._jac_key: bytes | None = None
+        self._jac_f: FloatArray | None = None
+        self._jac: Any = None
+        self._jac_err: Any = None
+        self._outputs: int | None = None  # m, once known
 
     def vector_value(self, x: ArrayLike) -> FloatArray:
         """Return the outputs of the vector-valued function at `x`, shape ``(m,)``."""
