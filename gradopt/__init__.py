@@ -15,7 +15,7 @@ from gradopt.gradients import (
     SupportsHessp,
     Symbolic,
 )
-from gradopt.optimizers import Status, minimize
+from gradopt.optimizers import Constraint, Status, minimize
 
 __version__ = "0.1.0.dev0"
 
@@ -23,6 +23,7 @@ __all__ = [
     "Analytic",
     "Autograd",
     "BaseProvider",
+    "Constraint",
     "FiniteDifference",
     "GradientProvider",
     "GradoptError",

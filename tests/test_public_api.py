@@ -13,6 +13,7 @@ PUBLIC = [
     "Analytic",
     "Autograd",
     "BaseProvider",
+    "Constraint",
     "FiniteDifference",
     "GradientProvider",
     "GradoptError",

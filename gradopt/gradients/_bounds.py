@@ -32,20 +32,36 @@ __all__ = ["Box", "inside", "parse_bounds", "shrink_into"]
 
 @dataclass(frozen=True)
 class Box:
-    """Lower and upper bounds (``-inf``/``inf`` where unbounded), one pair or one per x_j."""
+    """Lower and upper bounds (``-inf``/``inf`` where unbounded), one pair per coordinate.
+
+    The one bounds type of gradopt: :class:`~gradopt.FiniteDifference`,
+    :func:`~gradopt.minimize` and :func:`~gradopt.least_squares` read ``bounds=`` into it
+    (:func:`parse_bounds`) and so give it one meaning. A single pair covers every
+    coordinate only when it came from a :class:`scipy.optimize.Bounds` of scalars
+    (`every`), as in scipy.
+    """
 
     lo: tuple[float, ...]
     hi: tuple[float, ...]
+    every: bool = False
+    keep_feasible: tuple[bool, ...] = (False,)
+
+    def limits(self, n: int, what: str = "x") -> tuple[FloatArray, FloatArray]:
+        """The bounds as two arrays of length `n` (the coordinates of `what`)."""
+        pairs = len(self.lo)
+        if pairs != n and not (pairs == 1 and self.every):
+            raise InvalidInputError(
+                f"bounds must hold one (low, high) pair per coordinate of {what} ({n}); got "
+                f"{pairs} pair{'s' * (pairs != 1)} (scipy.optimize.Bounds(low, high) with "
+                "scalars covers every coordinate)."
+            )
+        lo = np.broadcast_to(np.asarray(self.lo, dtype=np.float64), (n,))
+        hi = np.broadcast_to(np.asarray(self.hi, dtype=np.float64), (n,))
+        return lo, hi
 
     def arrays(self, x: FloatArray) -> tuple[FloatArray, FloatArray]:
         """The bounds broadcast to `x`, after checking length and that x lies inside."""
-        if len(self.lo) not in (1, x.size):
-            raise InvalidInputError(
-                f"bounds has {len(self.lo)} pairs but x has {x.size} coordinates; give one "
-                "(lo, hi) pair per coordinate."
-            )
-        lo = np.broadcast_to(np.asarray(self.lo), x.shape)
-        hi = np.broadcast_to(np.asarray(self.hi), x.shape)
+        lo, hi = self.limits(x.size)
         outside = (x < lo) | (x > hi)
         if outside.any():
             j = int(np.argmax(outside))
@@ -106,11 +122,14 @@ def parse_bounds(bounds: Any) -> Box | None:
     """Validate ``[(lo, hi), ...]`` (None for an open side) or ``scipy.optimize.Bounds``."""
     if bounds is None:
         return None
+    every, keep = False, (False,)
     if hasattr(bounds, "lb") and hasattr(bounds, "ub"):
         lo_raw: Any = np.atleast_1d(np.asarray(bounds.lb, dtype=float))
         hi_raw: Any = np.atleast_1d(np.asarray(bounds.ub, dtype=float))
         lo_raw, hi_raw = np.broadcast_arrays(lo_raw, hi_raw)
         pairs = list(zip(lo_raw.tolist(), hi_raw.tolist(), strict=True))
+        every = len(pairs) == 1
+        keep = tuple(np.atleast_1d(getattr(bounds, "keep_feasible", False)).astype(bool).tolist())
     else:
         try:
             pairs = [tuple(pair) for pair in bounds]
@@ -139,4 +158,4 @@ def parse_bounds(bounds: Any) -> Box | None:
             )
         lo.append(a)
         hi.append(b)
-    return Box(tuple(lo), tuple(hi))
+    return Box(tuple(lo), tuple(hi), every, keep)

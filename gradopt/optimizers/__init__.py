@@ -1,12 +1,17 @@
 """Optimizers that take any :class:`~gradopt.GradientProvider`."""
 
+from gradopt.optimizers._constraints import Constraint
 from gradopt.optimizers._results import Status
+from gradopt.optimizers._spec import Runner, RunSpec
 from gradopt.optimizers.gradient_descent import gradient_descent
 from gradopt.optimizers.minimize import available_methods, minimize
 from gradopt.optimizers.options import GradientDescentOptions
 
 __all__ = [
+    "Constraint",
     "GradientDescentOptions",
+    "RunSpec",
+    "Runner",
     "Status",
     "available_methods",
     "gradient_descent",

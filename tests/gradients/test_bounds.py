@@ -156,7 +156,9 @@ def test_bad_bounds() -> None:
         FiniteDifference(fun, bounds=3)
     with pytest.raises(InvalidInputError, match="no NaN"):
         FiniteDifference(fun, bounds=[(np.nan, 1)])
-    with pytest.raises(InvalidInputError, match="bounds has 2 pairs but x has 4 coordinates"):
+    with pytest.raises(
+        InvalidInputError, match=r"one \(low, high\) pair per coordinate of x \(4\); got 2 pairs"
+    ):
         FiniteDifference(fun, bounds=[(0, 1), (0, 1)]).grad(np.full(4, 0.5))
 
 
