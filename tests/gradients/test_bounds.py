@@ -160,6 +160,8 @@ def test_bad_bounds() -> None:
         InvalidInputError, match=r"one \(low, high\) pair per coordinate of x \(4\); got 2 pairs"
     ):
         FiniteDifference(fun, bounds=[(0, 1), (0, 1)]).grad(np.full(4, 0.5))
+    with pytest.raises(InvalidInputError, match="got 1 pair "):  # one bounds type: as minimize
+        FiniteDifference(fun, bounds=[(0, 1)]).grad(np.full(4, 0.5))
 
 
 def test_richardson_shrinks_its_steps_inside_the_box_and_keeps_its_error_estimate() -> None:
