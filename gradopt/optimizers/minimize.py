@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -11,9 +10,9 @@ from scipy.optimize import OptimizeResult
 
 from gradopt._typing import ArrayLike
 from gradopt.exceptions import InvalidInputError
-from gradopt.gradients import FiniteDifference, GradientProvider
+from gradopt.gradients import GradientProvider
 from gradopt.optimizers._constraints import check_constraints
-from gradopt.optimizers._monitor import LAST_ITERATE
+from gradopt.optimizers._monitor import interruptible
 from gradopt.optimizers._scipy_methods import SCIPY_METHODS, UNAVAILABLE, ScipyMethod
 from gradopt.optimizers._scipy_runner import run_scipy
 from gradopt.optimizers._spec import Runner, RunSpec, make_spec
@@ -143,15 +142,8 @@ def minimize(
         )
     run = _runner(method)
     spec = make_spec(x0, bounds, check_constraints(constraints), tol, options, callback, progress)
-    last: list[OptimizeResult] = []
-    token = LAST_ITERATE.set(last)
-    try:
+    with interruptible(provider, "gradopt.minimize"):
         return run(provider, spec)
-    except KeyboardInterrupt as exc:
-        _interrupted(exc, provider, last[0] if last else None)
-        raise
-    finally:
-        LAST_ITERATE.reset(token)
 
 
 def _runner(method: Any) -> Runner:
@@ -169,19 +161,3 @@ def _runner(method: Any) -> Runner:
             "or a callable runner(provider, spec)."
         )
     return _RUNNERS[method.lower()][1]
-
-
-def _interrupted(
-    exc: KeyboardInterrupt, provider: GradientProvider, last: OptimizeResult | None
-) -> None:
-    """Stop the provider's worker processes; hand the last iterate back on `exc`."""
-    if isinstance(provider, FiniteDifference):
-        provider.close()
-    exc.intermediate_result = last  # type: ignore[attr-defined]
-    if sys.version_info >= (3, 11):
-        exc.add_note(
-            "gradopt.minimize was interrupted before its first iteration ended"
-            if last is None
-            else f"gradopt.minimize was interrupted after iteration {last.nit}; the last "
-            "iterate is in this exception's intermediate_result"
-        )
