@@ -15,7 +15,7 @@ from gradopt.gradients import (
     SupportsHessp,
     Symbolic,
 )
-from gradopt.optimizers import Constraint, Status, minimize
+from gradopt.optimizers import Constraint, Status, least_squares, minimize
 
 __version__ = "0.1.0.dev0"
 
@@ -32,6 +32,7 @@ __all__ = [
     "Symbolic",
     "__version__",
     "check_gradient",
+    "least_squares",
     "minimize",
 ]
 

@@ -22,6 +22,7 @@ PUBLIC = [
     "Symbolic",
     "__version__",
     "check_gradient",
+    "least_squares",
     "minimize",
 ]
 

@@ -4,6 +4,7 @@ from gradopt.optimizers._constraints import Constraint
 from gradopt.optimizers._results import Status
 from gradopt.optimizers._spec import Runner, RunSpec
 from gradopt.optimizers.gradient_descent import gradient_descent
+from gradopt.optimizers.least_squares import least_squares
 from gradopt.optimizers.minimize import available_methods, minimize
 from gradopt.optimizers.options import GradientDescentOptions
 
@@ -15,5 +16,6 @@ __all__ = [
     "Status",
     "available_methods",
     "gradient_descent",
+    "least_squares",
     "minimize",
 ]
