@@ -82,17 +82,40 @@ class Constraint:
                 "nothing; give lb, ub or both."
             )
 
-    def as_scipy(self, dense: bool = False) -> NonlinearConstraint:
-        """scipy's ``NonlinearConstraint`` for this constraint; `dense`: Jacobians as
-        dense arrays (SLSQP cannot take sparse ones)."""
-        jac: Callable[[FloatArray], Any] = self.provider.jacobian
-        if dense:
+    def as_scipy(self, dense: bool = False) -> list[NonlinearConstraint]:
+        """scipy's ``NonlinearConstraint`` for this constraint: one for its equalities
+        and one for its inequalities when it has both (SLSQP wants them apart); `dense`:
+        Jacobians as dense arrays (SLSQP cannot take sparse ones). The provider's cache
+        makes the two cost one evaluation per point."""
+        provider = self.provider
+        lb, ub = np.atleast_1d(self.lb), np.atleast_1d(self.ub)
+        equal = lb == ub
+        if self.lb.ndim == 0 or equal.all() or not equal.any():
+            return [
+                NonlinearConstraint(provider.vector_value, self.lb, self.ub, jac=self._jac(dense))
+            ]
+        whole = self._jac(dense)
+        out = []
+        for rows in (np.flatnonzero(equal), np.flatnonzero(~equal)):
 
-            def jac(x: FloatArray) -> Any:
-                j = self.provider.jacobian(x)
-                return j.toarray() if sp.issparse(j) else j
+            def fun(x: FloatArray, rows: Any = rows) -> Any:
+                return provider.vector_value(x)[rows]
 
-        return NonlinearConstraint(self.provider.vector_value, self.lb, self.ub, jac=jac)
+            def jac(x: FloatArray, rows: Any = rows) -> Any:
+                return whole(x)[rows]
+
+            out.append(NonlinearConstraint(fun, lb[rows], ub[rows], jac=jac))
+        return out
+
+    def _jac(self, dense: bool) -> Callable[[FloatArray], Any]:
+        if not dense:
+            return self.provider.jacobian
+
+        def jac(x: FloatArray) -> Any:
+            j = self.provider.jacobian(x)
+            return j.toarray() if sp.issparse(j) else j
+
+        return jac
 
     def __repr__(self) -> str:
         return f"Constraint({self.provider!r}, lb={self.lb}, ub={self.ub})"
@@ -113,9 +136,12 @@ def check_constraints(constraints: Any) -> tuple[Any, ...]:
     return tuple(_check_one(c, i) for i, c in enumerate(constraints))
 
 
-def as_scipy(constraint: Any, dense: bool) -> Any:
-    """What scipy gets for one checked constraint."""
-    return constraint.as_scipy(dense) if isinstance(constraint, Constraint) else constraint
+def as_scipy(constraints: tuple[Any, ...], dense: bool) -> list[Any]:
+    """What scipy gets for the checked constraints."""
+    out: list[Any] = []
+    for c in constraints:
+        out.extend(c.as_scipy(dense) if isinstance(c, Constraint) else [c])
+    return out
 
 
 def _check_one(c: Any, i: int) -> Any:

@@ -206,7 +206,7 @@ def _constraints(method: ScipyMethod, spec: RunSpec) -> dict[str, Any]:
             f"{', '.join(CONSTRAINED)}."
         )
     dense = method.key == "slsqp"  # SLSQP cannot take a sparse Jacobian
-    return {"constraints": [as_scipy(c, dense) for c in spec.constraints]}
+    return {"constraints": as_scipy(spec.constraints, dense)}
 
 
 def _about_the_input(exc: Exception) -> bool:
