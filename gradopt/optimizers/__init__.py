@@ -1,6 +1,7 @@
 """Optimizers that take any :class:`~gradopt.GradientProvider`."""
 
 from gradopt.optimizers._constraints import Constraint
+from gradopt.optimizers._lsq_options import LeastSquaresOptions
 from gradopt.optimizers._results import Status
 from gradopt.optimizers._spec import Runner, RunSpec
 from gradopt.optimizers.gradient_descent import gradient_descent
@@ -11,6 +12,7 @@ from gradopt.optimizers.options import GradientDescentOptions
 __all__ = [
     "Constraint",
     "GradientDescentOptions",
+    "LeastSquaresOptions",
     "RunSpec",
     "Runner",
     "Status",

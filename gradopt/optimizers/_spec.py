@@ -49,7 +49,7 @@ class RunSpec:
     options : mapping
         The method's options, as given (read-only); the runner validates them.
     callback : callable or None
-        Called after each iteration (see :class:`~gradopt.optimizers._monitor.Monitor`).
+        Called after each iteration, as :func:`~gradopt.minimize` documents.
     progress : bool
         Show a progress bar.
     """

@@ -82,7 +82,7 @@ def least_squares(
         out those the Jacobian makes; ``res.nfev`` counts every call of f).
     options : dict, optional
         ``ftol``, ``xtol``, ``gtol`` (default 1e-8), ``tr_solver``, ``tr_options``,
-        ``verbose`` (see :class:`~gradopt.optimizers._lsq_options.LeastSquaresOptions`).
+        ``verbose`` (see :class:`~gradopt.optimizers.LeastSquaresOptions`).
         An unknown name or a bad value is an error.
     callback : callable, optional
         Called after each iteration as by :func:`~gradopt.minimize` (``x``, ``fun``
@@ -138,7 +138,7 @@ def least_squares(
 
 def run_least_squares(provider: Any, spec: RunSpec) -> OptimizeResult:
     """Run scipy's ``least_squares`` on `provider` (a runner; ``spec.options`` as
-    :class:`~gradopt.optimizers._lsq_options.LeastSquaresOptions` takes them)."""
+    :class:`~gradopt.optimizers.LeastSquaresOptions` takes them)."""
     opts = LeastSquaresOptions(**spec.options)
     if opts.method == "lm" and spec.bounds is not None:
         raise InvalidInputError("method 'lm' does not accept bounds; use 'trf' or 'dogbox'.")
