@@ -27,6 +27,7 @@ from gradopt.exceptions import InvalidInputError
 from gradopt.gradients._extrapolation import LEVELS, Rounds, Window, analyse
 from gradopt.gradients._groups import Groups
 from gradopt.gradients._richardson import FIRST_STEP, ULPS, ladder
+from gradopt.gradients._schemes import Stencil
 from gradopt.gradients.finite_difference import METHODS
 
 __all__ = ["StepErrorResult", "step_error"]
@@ -219,7 +220,7 @@ def _difference(phi: Callable[[Any], Any], t0: float, method: str, h: float) -> 
         f0 = np.array([complex(phi(t0)).real]) if scheme.uses_f0 else None
         if not (np.all(np.isfinite(values)) and (f0 is None or np.isfinite(f0).all())):
             return float("nan")
-        return float(scheme.combine(values, f0, step, one, x=x).value[0, 0])
+        return float(scheme.combine(values, Stencil(x, step, one, f0)).value[0, 0])
 
 
 def _nth_derivative(phi: Callable[[Any], Any], t0: float, n: int, scale: float) -> float:

@@ -41,7 +41,7 @@ from gradopt.exceptions import InvalidInputError
 from gradopt.gradients._bounds import inside, shrink_into
 from gradopt.gradients._extrapolation import LEVELS, Rounds, Window, analyse, short
 from gradopt.gradients._groups import Groups, IntArray
-from gradopt.gradients._schemes import Entries, Estimate, Evaluate, Scheme
+from gradopt.gradients._schemes import Estimate, Scheme, Stencil
 
 __all__ = ["FIRST_STEP", "RATIO", "ULPS", "Richardson", "ladder"]
 
@@ -132,29 +132,19 @@ class Richardson(Scheme):
                     point[cols] += sign * level[cols]
                     yield point
 
-    def combine(
-        self,
-        values: np.ndarray[Any, Any],
-        f0: FloatArray | None,
-        h: FloatArray,
-        groups: Groups,
-        entries: Entries = None,
-        *,
-        x: FloatArray,
-        evaluate: Evaluate | None = None,
-        eps: float = _EPS,
-    ) -> Estimate:
+    def combine(self, values: np.ndarray[Any, Any], at: Stencil) -> Estimate:
         """Extrapolate every entry; with `evaluate`, go on with the entries that need it.
 
         No entry is known better than a few ulps of the largest in its row: each value
         of f carries the rounding of all its terms (in ``sum(sin(x))`` at points where f
         nearly cancels, a component near 0 comes out exactly 0 for a true 2e-16).
         """
+        x, h, groups, eps, evaluate = at.x, at.h, at.groups, at.eps, at.evaluate
         m, d = values.shape[1], h.size
-        if entries is None:
+        if at.entries is None:
             rows, cols = np.repeat(np.arange(m), d), np.tile(np.arange(d), m)
         else:
-            rows, cols = entries
+            rows, cols = at.entries
         live = groups.of[cols] >= 0
         r, c = rows[live], cols[live]
         first = self._window(values, x, h, groups, r, c, eps)
@@ -179,7 +169,7 @@ class Richardson(Scheme):
         error = np.maximum(error, ULPS * eps * largest[r])
         out, err = np.zeros(rows.size), np.zeros(rows.size)
         out[live], err[live] = value, error
-        if entries is None:
+        if at.entries is None:
             return Estimate(out.reshape(m, d), err.reshape(m, d))
         return Estimate(out, err)
 

@@ -52,6 +52,7 @@ __all__ = [
     "Evaluate",
     "Mixed",
     "Scheme",
+    "Stencil",
     "exact_step",
     "spread",
 ]
@@ -62,15 +63,27 @@ _EPS = float(np.finfo(np.float64).eps)
 Entries = tuple[IntArray, IntArray] | None
 
 
+#: Values of f at the points of a scheme over some groups (for more rounds), ``(k, m)``.
+Evaluate = Callable[["Scheme", Groups], np.ndarray[Any, Any]]
+
+
+class Stencil(NamedTuple):
+    """A difference at one point, as :meth:`Scheme.combine` needs it besides the values."""
+
+    x: FloatArray  #: the point (1-D)
+    h: FloatArray  #: the steps actually taken
+    groups: Groups  #: coordinates moved together
+    f0: FloatArray | None = None  #: f(x), shape (m,), when the scheme uses it
+    entries: Entries = None  #: the Jacobian entries wanted (sparse), or all
+    eps: float = _EPS  #: machine epsilon of f's output
+    evaluate: Evaluate | None = None  #: values at more points, for schemes that refine
+
+
 class Estimate(NamedTuple):
     """What :meth:`Scheme.combine` returns: the derivatives and, if known, their error."""
 
     value: FloatArray  # (m, d), or one number per entry
     error: FloatArray | None
-
-
-#: Values of f at the points of a scheme over some groups (for more rounds), ``(k, m)``.
-Evaluate = Callable[["Scheme", Groups], np.ndarray[Any, Any]]
 
 
 class Scheme(ABC):
@@ -117,24 +130,12 @@ class Scheme(ABC):
         return np.array(list(self.iter_points(x, h, groups))).reshape(-1, x.size)
 
     @abstractmethod
-    def combine(
-        self,
-        values: np.ndarray[Any, Any],
-        f0: FloatArray | None,
-        h: FloatArray,
-        groups: Groups,
-        entries: Entries = None,
-        *,
-        x: FloatArray,
-        evaluate: Evaluate | None = None,
-        eps: float = _EPS,
-    ) -> Estimate:
-        """The Jacobian from the values at :meth:`points`, shape ``(count, m)``.
+    def combine(self, values: np.ndarray[Any, Any], at: Stencil) -> Estimate:
+        """The Jacobian from the values at the points of `at`, shape ``(count, m)``.
 
-        `f0` is ``f(x)`` (shape ``(m,)``) when :attr:`uses_f0`. Returns the Jacobian
-        ``(m, d)``, or its `entries` only; coordinates that do not move get 0. A scheme
-        that refines its answer asks for more values through `evaluate` (without it, it
-        uses these values only).
+        Returns the Jacobian ``(m, d)``, or its ``at.entries`` only; coordinates that do
+        not move get 0. A scheme that refines its answer asks for more values through
+        ``at.evaluate`` (without it, it uses these values only).
         """
 
 
@@ -216,19 +217,8 @@ class Difference(Scheme):
             pts[rows + k, cols] += unit * offset * h[cols]
         return pts
 
-    def combine(
-        self,
-        values: np.ndarray[Any, Any],
-        f0: FloatArray | None,
-        h: FloatArray,
-        groups: Groups,
-        entries: Entries = None,
-        *,
-        x: FloatArray,
-        evaluate: Evaluate | None = None,
-        eps: float = _EPS,
-    ) -> Estimate:
-        m = values.shape[1]
+    def combine(self, values: np.ndarray[Any, Any], at: Stencil) -> Estimate:
+        m, groups = values.shape[1], at.groups
         vals = (values.imag if self.imaginary else values).reshape(
             groups.count, len(self.offsets), m
         )
@@ -237,9 +227,9 @@ class Difference(Scheme):
         else:  # einsum: 3x faster than a broadcast matmul over the groups at m = d = 1000
             per_group = np.einsum("k,gkm->gm", self._weights, vals)
         if self.uses_f0:
-            assert f0 is not None
-            per_group = per_group - self._weight_sum * f0
-        return Estimate(spread(per_group, h, groups, entries), None)
+            assert at.f0 is not None
+            per_group = per_group - self._weight_sum * at.f0
+        return Estimate(spread(per_group, at.h, groups, at.entries), None)
 
     @cached_property
     def _weights(self) -> FloatArray:
@@ -338,23 +328,12 @@ class Mixed(Scheme):
     def points(self, x: FloatArray, h: FloatArray, groups: Groups) -> np.ndarray[Any, Any]:
         return np.concatenate([s.points(x, h, g) for s, g in self._parts(groups)])
 
-    def combine(
-        self,
-        values: np.ndarray[Any, Any],
-        f0: FloatArray | None,
-        h: FloatArray,
-        groups: Groups,
-        entries: Entries = None,
-        *,
-        x: FloatArray,
-        evaluate: Evaluate | None = None,
-        eps: float = _EPS,
-    ) -> Estimate:
+    def combine(self, values: np.ndarray[Any, Any], at: Stencil) -> Estimate:
         total: FloatArray | None = None
         start = 0
-        for scheme, part in self._parts(groups):
+        for scheme, part in self._parts(at.groups):
             stop = start + scheme.count(part)
-            est = scheme.combine(values[start:stop], f0, h, part, entries, x=x).value
+            est = scheme.combine(values[start:stop], at._replace(groups=part)).value
             total = est if total is None else total + est  # 0 outside each part
             start = stop
         assert total is not None

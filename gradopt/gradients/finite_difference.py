@@ -26,7 +26,7 @@ from gradopt.gradients._fd_options import FiniteDifferenceOptions, Method
 from gradopt.gradients._groups import Groups, check_sparsity_shape
 from gradopt.gradients._jacobian import JacobianBookkeeping
 from gradopt.gradients._richardson import Richardson
-from gradopt.gradients._schemes import SCHEMES, Estimate, Scheme
+from gradopt.gradients._schemes import SCHEMES, Estimate, Scheme, Stencil
 from gradopt.gradients._steps import check_imaginary_part, fits_float32, given_steps, layout
 
 __all__ = ["METHODS", "FiniteDifference"]
@@ -263,16 +263,8 @@ class FiniteDifference(JacobianBookkeeping, BaseProvider):
             return self._evaluate_points(x, h, sub, sub_groups, vector)
 
         entries = None if sparsity is None else sparsity.entries
-        est = scheme.combine(
-            values.reshape(-1, m),
-            f0,
-            h,
-            groups,
-            entries,
-            x=x,
-            evaluate=evaluate,
-            eps=self._eps or _EPS,
-        )
+        at = Stencil(x, h, groups, f0, entries, self._eps or _EPS, evaluate)
+        est = scheme.combine(values.reshape(-1, m), at)
         if sparsity is None:
             return f0, est
         matrix = sparsity.matrix

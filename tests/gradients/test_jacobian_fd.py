@@ -3,8 +3,6 @@ evaluator (bit for bit), and clear errors for bad input."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -162,18 +160,6 @@ def test_fixed_variables_are_left_out() -> None:
     np.testing.assert_allclose(g, [0.6, 0.0, -0.4, 0.0], atol=1e-9)
     q = FiniteDifference(residuals, "forward", bounds=[(v, v) for v in x])
     assert q.jacobian(x).shape == (7, 4) and q.nfev == 1 and not q.jacobian(x).any()
-
-
-@pytest.fixture(scope="module")
-def threads() -> Iterator[ThreadPoolExecutor]:
-    with ThreadPoolExecutor(2) as pool:
-        yield pool
-
-
-@pytest.fixture(scope="module")
-def processes() -> Iterator[ProcessPoolExecutor]:
-    with ProcessPoolExecutor(2) as pool:
-        yield pool
 
 
 @pytest.mark.parametrize(

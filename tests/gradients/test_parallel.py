@@ -11,8 +11,8 @@ import multiprocessing
 import os
 import sys
 import threading
-from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -27,7 +27,7 @@ from gradopt.exceptions import (
     ObjectiveError,
 )
 from gradopt.gradients._groups import Groups
-from gradopt.gradients._schemes import Difference
+from gradopt.gradients._schemes import Difference, Stencil
 
 METHODS = ["forward", "backward", "central", "complex"]
 X = np.linspace(-0.9, 1.3, 7)
@@ -74,18 +74,6 @@ def raise_unpicklable(x: Any) -> float:
 def children() -> set[int]:
     """Process ids of this process's live children (other pools' included)."""
     return {c.pid for c in multiprocessing.active_children() if c.pid is not None}
-
-
-@pytest.fixture(scope="module")
-def threads() -> Iterator[ThreadPoolExecutor]:
-    with ThreadPoolExecutor(2) as pool:
-        yield pool
-
-
-@pytest.fixture(scope="module")
-def processes() -> Iterator[ProcessPoolExecutor]:
-    with ProcessPoolExecutor(2) as pool:
-        yield pool
 
 
 def make(mode: str, fun: Callable[..., Any], method: str, request: Any) -> FiniteDifference:
@@ -409,7 +397,7 @@ def test_any_scheme_with_the_interface_runs_in_parallel(mode: str, request: Any)
     expected = serial._evaluate_points(X, h, FIVE_POINT, groups, False)
     assert np.array_equal(par._evaluate_points(X, h, FIVE_POINT, groups, False), expected)
     assert par.nfev == serial.nfev == 4 * X.size
-    g = FIVE_POINT.combine(expected, None, h, groups, x=X).value[0]
+    g = FIVE_POINT.combine(expected, Stencil(X, h, groups)).value[0]
     np.testing.assert_allclose(g, FiniteDifference(objective, "richardson").grad(X), rtol=1e-9)
 
 

@@ -13,6 +13,7 @@ from gradopt import FiniteDifference
 from gradopt.exceptions import MissingCapabilityError
 from gradopt.gradients._groups import Groups
 from gradopt.gradients._richardson import ladder
+from gradopt.gradients._schemes import Stencil
 from gradopt.gradients.finite_difference import METHODS as SCHEMES
 from tests.problems import PROBLEMS
 from tests.problems import Problem as SharedProblem
@@ -149,7 +150,7 @@ def test_one_round_is_exact_for_odd_polynomials_of_degree_at_most_9() -> None:
     f = lambda p: float(np.sum(p**9 - 3 * p**7))  # noqa: E731
     one = Groups.each(2)
     values = np.array([[f(p)] for p in scheme.iter_points(x, h, one)])
-    g = scheme.combine(values, None, h, one, x=x).value[0]  # one round only, no evaluate
+    g = scheme.combine(values, Stencil(x, h, one)).value[0]  # one round only, no evaluate
     np.testing.assert_allclose(g, 9 * x**8 - 21 * x**6, rtol=1e-13)
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from gradopt.gradients._groups import Groups
-from gradopt.gradients._schemes import Scheme
+from gradopt.gradients._schemes import Scheme, Stencil
 from gradopt.gradients.finite_difference import METHODS as SCHEMES
 
 EPS = float(np.finfo(np.float64).eps)
@@ -44,7 +44,7 @@ def test_combine_gives_the_gradient_of_a_quadratic(scheme: Scheme) -> None:
     values = np.array([[f(p)] for p in scheme.iter_points(x, h, groups)])
     if not scheme.imaginary:
         values = values.real
-    estimate = scheme.combine(values, np.array([f(x).real]), h, groups, x=x)
+    estimate = scheme.combine(values, Stencil(x, h, groups, np.array([f(x).real])))
     assert estimate.value.shape == (1, 3)
     assert (estimate.error is None) != scheme.estimates_error
     g = estimate.value[0]
