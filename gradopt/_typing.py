@@ -1,11 +1,20 @@
-"""Type aliases and the validation of points ``x`` shared by the whole package."""
+"""Type aliases, the validation of points ``x`` and the check of what a user's f returns.
+
+Shared by the whole package: :func:`as_point` for every point that enters gradopt,
+:func:`as_scalar_value` for every value that comes back from the user's function (in
+this process or from a worker), so that a careless objective gets the same
+:class:`~gradopt.exceptions.ObjectiveError` whichever way it is evaluated.
+"""
 
 from __future__ import annotations
 
+import math
+import numbers
 from typing import Any, TypeAlias
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+from scipy.linalg.blas import ddot as _ddot
 
 from gradopt.exceptions import InvalidInputError, ObjectiveError
 
@@ -16,6 +25,10 @@ __all__ = [
     "as_point_and_vector",
     "as_scalar_value",
     "as_vector_value",
+    "check_finite",
+    "describe_value",
+    "format_point",
+    "refusal_message",
 ]
 
 FloatArray: TypeAlias = NDArray[np.float64]
@@ -36,13 +49,25 @@ def as_point(x: ArrayLike, name: str = "x") -> FloatArray:
         point: FloatArray = x.copy()  # fast path: what optimizers pass, call after call
     else:
         point = _as_float_vector(x, name)
-    if not np.isfinite(point).all():  # the method: half the cost of np.all(...)
-        bad = np.flatnonzero(~np.isfinite(point))
-        raise InvalidInputError(
-            f"{name} must be finite; it holds {point[bad[0]]} at index {bad[0]}"
-            + (f" (and {bad.size - 1} more non-finite entries)." if bad.size > 1 else ".")
-        )
+    check_finite(point, name)
     return point
+
+
+def check_finite(point: FloatArray, name: str = "x") -> None:
+    """Raise InvalidInputError naming the first NaN or infinity in the 1-D `point`.
+
+    The sum of squares screens first (BLAS ``ddot``: 0.16 µs at d = 100, against 1.4 µs
+    for ``isfinite().all()``, and without NumPy's floating-point warnings): it is finite
+    unless an entry is NaN or infinite, or the squares overflow (entries beyond 1e154),
+    and only then is every entry checked. `point` must be contiguous.
+    """
+    if math.isfinite(_ddot(point, point)) or np.isfinite(point).all():
+        return
+    bad = np.flatnonzero(~np.isfinite(point))
+    raise InvalidInputError(
+        f"{name} must be finite; it holds {point[bad[0]]} at index {bad[0]}"
+        + (f" (and {bad.size - 1} more non-finite entries)." if bad.size > 1 else ".")
+    )
 
 
 def _as_float_vector(x: ArrayLike, name: str) -> FloatArray:
@@ -76,28 +101,129 @@ def as_point_and_vector(
     return point, vec, (() if np.ndim(x) == 0 else point.shape)
 
 
-def as_scalar_value(value: Any, what: str = "the function") -> float:
+def format_point(x: Any) -> str:
+    """A point for a message, each entry exact (shortest repr): ``[1.0, 2.5, ..., 7.0]``."""
+    arr = np.asarray(x)
+    if arr.dtype.kind not in "fc":
+        arr = arr.astype(np.float64)
+    if arr.ndim == 0:
+        return repr(arr.item())
+    items = arr.reshape(-1).tolist()
+    if len(items) > 8:
+        items = [*items[:3], "...", *items[-3:]]
+    return "[" + ", ".join(str(v) for v in items) + "]"
+
+
+def as_scalar_value(value: Any, what: str = "the function", x: Any = None) -> float:
     """Return the output of a user's objective as a Python float.
 
-    Accepts Python and NumPy scalars and arrays holding exactly one number, as
-    :func:`scipy.optimize.minimize` does.
+    Accepts what :func:`scipy.optimize.minimize` accepts from a careful user: Python and
+    NumPy real numbers, and arrays (NumPy's or any with ``__array__``, such as JAX's)
+    holding exactly one real number. NaN and infinity pass: judging them is the caller's
+    business.
+
+    Parameters
+    ----------
+    value : object
+        What the function returned.
+    what : str, default "the function"
+        Who returned it, for the message.
+    x : array_like, optional
+        The point it was evaluated at, for the message.
+
+    Raises
+    ------
+    ObjectiveError
+        For anything else, naming the type (None, str, list, dict, bool, complex, ...)
+        or the shape that was returned, and the point.
+
+    Examples
+    --------
+    >>> as_scalar_value(np.array([2.5]))
+    2.5
+    >>> as_scalar_value(None, x=[1.0, 2.0])
+    Traceback (most recent call last):
+    ...
+    gradopt.exceptions.ObjectiveError: the function must return a scalar (a real number); \
+it returned None at x = [1.0, 2.0]. Is a return statement missing?
     """
     if isinstance(value, float):  # fast path: Python floats and np.float64
         return float(value)
-    arr = np.asarray(value)
-    if arr.size != 1:
-        raise ObjectiveError(
-            f"{what} must return a scalar; it returned an array of shape {arr.shape}."
-        )
-    if arr.dtype.kind not in "biuf":
-        raise ObjectiveError(
-            f"{what} must return a real number; it returned {type(value).__name__} "
-            f"of dtype {arr.dtype}."
-        )
-    return float(arr.reshape(()))
+    if isinstance(value, bool):  # an int, but a comparison's result, not an objective
+        raise ObjectiveError(_refusal(value, what, x))
+    if isinstance(value, (int, np.integer, np.floating)):
+        return float(value)
+    if isinstance(value, np.ndarray) or (
+        hasattr(value, "__array__") and not isinstance(value, (str, bytes))
+    ):
+        arr = np.asarray(value)
+        if arr.size == 1 and arr.dtype.kind in "iuf":
+            return float(arr.reshape(()))
+    elif isinstance(value, numbers.Real):  # fractions.Fraction, sympy.Float, ...
+        return float(value)
+    raise ObjectiveError(_refusal(value, what, x))
 
 
-def as_vector_value(value: Any, what: str = "the function") -> FloatArray:
+def _refusal(value: Any, what: str, x: Any) -> str:
+    """Why `value` is not a usable value of f, and what to do about it."""
+    got, hint = describe_value(value)
+    return refusal_message(got, hint, what, x)
+
+
+def refusal_message(got: str, hint: str, what: str, x: Any) -> str:
+    """The message of :func:`as_scalar_value` for a returned value described as `got`."""
+    at = "" if x is None else f" at x = {format_point(x)}"
+    return f"{what} must return a scalar (a real number); it returned {got}{at}.{hint}"
+
+
+def describe_value(value: Any) -> tuple[str, str]:
+    """What `value` is, for a message, and a hint what to return instead.
+
+    Works on traced arrays too (anything with ``shape`` and ``dtype``), without
+    converting them.
+    """
+    if value is None:
+        return "None", " Is a return statement missing?"
+    if isinstance(value, bool | np.bool_):
+        return f"a bool ({value})", " Return a number (float(...) if you mean 0 or 1)."
+    if isinstance(value, str | bytes):
+        kind = "str" if isinstance(value, str) else "bytes"  # np.str_ too
+        return (
+            f"a {kind} ({str(value)[:40]!r})",
+            " Convert the text with float(...) inside f if it holds a number.",
+        )
+    if isinstance(value, complex | np.complexfloating):
+        return (
+            f"a complex number ({value})",
+            " Take the real part or the modulus inside f, if that is what you mean.",
+        )
+    if isinstance(value, list | tuple | dict | set):
+        n = len(value)
+        return (
+            f"a {type(value).__name__} of {n} item{'' if n == 1 else 's'}",
+            " Return one number (e.g. the sum, or the item you mean).",
+        )
+    shape, dtype = getattr(value, "shape", None), getattr(value, "dtype", None)
+    if shape is None or dtype is None:
+        if hasattr(value, "__array__"):
+            arr = np.asarray(value)
+            shape, dtype = arr.shape, arr.dtype
+        else:
+            return f"an object of type {type(value).__module__}.{type(value).__qualname__}", ""
+    if int(np.prod(shape)) != 1:
+        return (
+            f"an array of shape {tuple(shape)}",
+            " Return one number (e.g. the sum of squares, not the residuals).",
+        )
+    if np.dtype(dtype).kind == "c":
+        return (
+            f"an array of dtype {np.dtype(dtype)}",
+            " Take the real part or the modulus inside f, if that is what you mean.",
+        )
+    return f"an array of dtype {np.dtype(dtype)}", ""
+
+
+def as_vector_value(value: Any, what: str = "the function", x: Any = None) -> FloatArray:
     """Return the output of a user's vector-valued function as a 1-D float64 array.
 
     Accepts what :func:`scipy.optimize.least_squares` accepts: an array-like of real
@@ -107,7 +233,7 @@ def as_vector_value(value: Any, what: str = "the function") -> FloatArray:
     ------
     ObjectiveError
         For anything else (None, text, complex numbers, more than one dimension, no
-        outputs at all), naming what was returned.
+        outputs at all), naming what was returned and the point `x`.
 
     Examples
     --------
@@ -119,32 +245,28 @@ def as_vector_value(value: Any, what: str = "the function") -> FloatArray:
     gradopt.exceptions.ObjectiveError: the function must return a 1-D array of real \
 numbers (one per output); it returned an array of shape (2, 2).
     """
-    if isinstance(value, np.ndarray) and value.dtype == np.float64 and value.ndim == 1:
-        arr: Any = value
-    elif value is None or isinstance(value, str | bytes | dict | set):
-        raise ObjectiveError(
-            f"{what} must return a 1-D array of real numbers (one per output); it "
-            f"returned {type(value).__name__ if value is not None else 'None'}."
-        )
-    else:
+    if type(value) is np.ndarray and value.dtype == np.float64 and value.ndim == 1 and value.size:
+        fast: FloatArray = value.copy()
+        return fast
+    at = "" if x is None else f" at x = {format_point(x)}"
+    arr = None
+    if not isinstance(value, str | bytes | dict | set | bool | complex) and value is not None:
         try:
             arr = np.asarray(value)
         except (TypeError, ValueError):  # ragged
-            arr = np.asarray(value, dtype=object)
-    if arr.ndim > 1:
+            arr = None
+    if arr is None or arr.dtype.kind not in "iuf" or arr.ndim > 1:
+        got, _ = describe_value(value)
+        if arr is not None and arr.ndim > 1:
+            got = f"an array of shape {arr.shape}"
         raise ObjectiveError(
             f"{what} must return a 1-D array of real numbers (one per output); it "
-            f"returned an array of shape {arr.shape}."
-        )
-    if arr.dtype.kind not in "iuf":
-        raise ObjectiveError(
-            f"{what} must return real numbers; it returned an array of dtype {arr.dtype} "
-            f"(from {type(value).__name__})."
+            f"returned {got}{at}."
         )
     if arr.size == 0:
         raise ObjectiveError(
-            f"{what} returned no outputs (an empty array); a vector-valued function needs "
-            "at least one (m >= 1)."
+            f"{what} returned no outputs (an empty array){at}; a vector-valued function "
+            "needs at least one (m >= 1)."
         )
     out: FloatArray = np.array(arr, dtype=np.float64).reshape(-1)
     return out

@@ -17,6 +17,7 @@ PUBLIC = [
     "FiniteDifference",
     "GradientProvider",
     "GradoptError",
+    "Jax",
     "Status",
     "SupportsHessp",
     "Symbolic",

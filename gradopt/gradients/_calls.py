@@ -3,8 +3,9 @@
 :class:`Calls` is what :class:`~gradopt.gradients.finite_difference.FiniteDifference`
 knows about running f: single values (in this process; on the workers under a timeout; a
 batch of one when f is vectorized), the first call that also reads the precision of f's
-output, and the points of a scheme, handed to the evaluator the options chose. Every
-call is counted through the provider's counter.
+output, and the points of a scheme, handed to the evaluator the options chose. The
+points are counted through the provider's counter; single calls by the caller (a value
+the provider returns is counted by BaseProvider).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from gradopt._typing import FloatArray, as_scalar_value, as_vector_value
-from gradopt.gradients._checks import Evaluation, batch_values, name_of
+from gradopt.gradients._checks import Evaluation, batch_values
 from gradopt.gradients._fd_options import FiniteDifferenceOptions
 from gradopt.gradients._groups import Groups
 from gradopt.gradients._schemes import Scheme
@@ -44,7 +45,6 @@ class Calls:
         options = self.options
         if options.bounds is not None:
             options.bounds.arrays(x)  # x must lie in the box
-        self.count(1)
         shaped = x.reshape(shape).copy()  # f may write into its argument
         if not options.vectorized and options.timeout is None:
             return self.fun(shaped)  # in this process, also with an executor
@@ -57,17 +57,21 @@ class Calls:
         and the machine epsilon of its output."""
         if self.options.bounds is not None:
             self.options.bounds.arrays(x)
-        self.count(1)
         shaped = x.reshape(shape).copy()
         if self.options.vectorized:
             raw = batch_values(self.fun(shaped[np.newaxis]), 1, vector)[0]
         else:
             raw = self.fun(shaped)
         out = np.asarray(raw)
-        name = name_of(self.fun)
-        value = as_vector_value(raw, name) if vector else np.array([as_scalar_value(raw, name)])
         eps = float(np.finfo(out.dtype).eps) if out.dtype.kind == "f" else _EPS
-        return value, eps
+        return self.checked(raw, x, shape, vector), eps
+
+    def checked(self, raw: Any, x: FloatArray, shape: tuple[int, ...], vector: bool) -> FloatArray:
+        """What f returned at `x`, checked, as a 1-D array (one item for a scalar f)."""
+        point = x.reshape(shape)
+        if vector:
+            return as_vector_value(raw, "the function", point)
+        return np.array([as_scalar_value(raw, "the function", point)])
 
     def points(
         self,

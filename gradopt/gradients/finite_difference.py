@@ -18,13 +18,12 @@ import numpy as np
 import scipy.sparse as sp
 
 from gradopt._options import parse_options
-from gradopt._typing import ArrayLike, FloatArray, as_scalar_value
+from gradopt._typing import ArrayLike, FloatArray
 from gradopt.exceptions import MissingCapabilityError, NonFiniteEvaluationError
 from gradopt.gradients._base import BaseProvider
 from gradopt.gradients._calls import Calls
 from gradopt.gradients._fd_options import FiniteDifferenceOptions, Method
 from gradopt.gradients._groups import Groups, check_sparsity_shape
-from gradopt.gradients._jacobian import JacobianBookkeeping
 from gradopt.gradients._richardson import Richardson
 from gradopt.gradients._schemes import SCHEMES, Estimate, Scheme, Stencil
 from gradopt.gradients._steps import check_imaginary_part, fits_float32, given_steps, layout
@@ -37,7 +36,7 @@ _EPS = float(np.finfo(np.float64).eps)
 METHODS: dict[str, Scheme] = {**SCHEMES, "richardson": Richardson()}
 
 
-class FiniteDifference(JacobianBookkeeping, BaseProvider):
+class FiniteDifference(BaseProvider):
     """Gradient (or Jacobian) of a black-box function by finite differences.
 
     A scalar ``fun`` gets :meth:`grad`, :meth:`value_and_grad`; a vector-valued one,
@@ -214,38 +213,44 @@ class FiniteDifference(JacobianBookkeeping, BaseProvider):
         return given_steps(x, self.scheme, self.options.step, self._eps or _EPS)
 
     # ------------------------------------------------------------ gradients, Jacobians
-    def _compute_grad(self, x: FloatArray, f0: float | None) -> tuple[float | None, FloatArray]:
+    def _compute_grad(self, x: FloatArray, f0: float | None) -> tuple[Any, ...]:
         known = None if f0 is None else np.array([f0])
-        fx, est = self._differentiate(x, known, vector=False)
-        self._err = None if est.error is None else _flat(est.error)
-        return (None if fx is None else float(fx[0])), _flat(est.value)
+        computed, est = self._differentiate(x.reshape(-1), x.shape, known, vector=False)
+        value = None if computed is None else float(computed[0])
+        grad = _flat(est.value).reshape(x.shape)
+        if est.error is None:
+            return value, grad
+        return value, grad, _flat(est.error).reshape(x.shape)  # cached with the gradient
 
-    def _compute_jacobian(
-        self, x: FloatArray, f0: FloatArray | None
-    ) -> tuple[FloatArray | None, Any, Any]:
-        fx, est = self._differentiate(x, f0, vector=True)
-        return fx, est.value, est.error
+    def _compute_jacobian(self, x: FloatArray, f0: FloatArray | None) -> tuple[Any, ...]:
+        computed, est = self._differentiate(x.reshape(-1), x.shape, f0, vector=True)
+        return (computed, est.value) if est.error is None else (computed, est.value, est.error)
 
     def _differentiate(
-        self, x: FloatArray, f0: FloatArray | None, vector: bool
+        self, x: FloatArray, shape: tuple[int, ...], f0: FloatArray | None, vector: bool
     ) -> tuple[FloatArray | None, Estimate]:
-        """``(f(x) if known, the Jacobian (1 row for a gradient) and its error estimate)``."""
+        """``(f(x) if this call computed it, the Jacobian (one row for a gradient) and
+        its error estimate)`` at the 1-D point `x`; f takes points of `shape`."""
+        known = f0 is not None
         scheme, h, groups = self._layout(x)
-        f0, seen = self._f0(x, scheme, f0, vector, force=groups.count == 0)
-        values = self._evaluate_points(x, h, scheme, groups, vector)
+        f0, seen = self._f0(x, shape, scheme, f0, vector, force=groups.count == 0)
+        values = self._evaluate_points(x, h, scheme, groups, vector, shape)
         if self._eps is None and not scheme.imaginary:
             # f's output precision, once: values that all fit float32 exactly (as float32
             # output does, and float64 output almost never) make f's dtype worth a look.
             self._eps = _EPS
             if fits_float32(values):
                 if seen is None:
-                    value, seen = self._calls.probe(x, self._shape, vector)
-                    f0 = value if f0 is None else f0
+                    value, seen = self._calls.probe(x, shape, vector)
+                    if f0 is None:
+                        f0 = value  # returned below, so counted by BaseProvider
+                    else:
+                        self._count(1)
                 self._eps = max(seen, _EPS)
             if self._eps > _EPS and self.options.step is None:
                 scheme, h, groups = self._layout(x)  # steps sized for f's precision
-                f0, _ = self._f0(x, scheme, f0, vector)
-                values = self._evaluate_points(x, h, scheme, groups, vector)
+                f0, _ = self._f0(x, shape, scheme, f0, vector)
+                values = self._evaluate_points(x, h, scheme, groups, vector, shape)
         if groups.count:
             m = values.shape[1]
         else:  # nothing moves: f(x) was forced, for the number of outputs
@@ -254,21 +259,24 @@ class FiniteDifference(JacobianBookkeeping, BaseProvider):
         sparsity = self.options.sparsity
         if sparsity is not None:
             check_sparsity_shape(sparsity, m, x.size)
-        if vector:
-            self._check_outputs(m, x)
         if scheme.imaginary and not np.any(values.imag):
-            check_imaginary_part(x, values, lambda z: self._compute_any(z, vector), self._box)
+
+            def value_at(p: FloatArray) -> Any:
+                self._count(1)
+                return self._calls.at(p, shape, vector, self._points(p.size))
+
+            check_imaginary_part(x, values, value_at, self._box)
 
         def evaluate(sub: Scheme, sub_groups: Groups) -> np.ndarray[Any, Any]:
-            return self._evaluate_points(x, h, sub, sub_groups, vector)
+            return self._evaluate_points(x, h, sub, sub_groups, vector, shape)
 
         entries = None if sparsity is None else sparsity.entries
         at = Stencil(x, h, groups, f0, entries, self._eps or _EPS, evaluate)
         est = scheme.combine(values.reshape(-1, m), at)
-        if sparsity is None:
-            return f0, est
-        matrix = sparsity.matrix
-        return f0, Estimate(matrix(est.value), None if est.error is None else matrix(est.error))
+        if sparsity is not None:
+            matrix = sparsity.matrix
+            est = Estimate(matrix(est.value), None if est.error is None else matrix(est.error))
+        return (None if known else f0), est
 
     def _layout(self, x: FloatArray) -> tuple[Scheme, FloatArray, Groups]:
         options = self.options
@@ -277,21 +285,23 @@ class FiniteDifference(JacobianBookkeeping, BaseProvider):
     def _f0(
         self,
         x: FloatArray,
+        shape: tuple[int, ...],
         scheme: Scheme,
         f0: FloatArray | None,
         vector: bool,
         force: bool = False,
     ) -> tuple[FloatArray | None, float | None]:
         """``f(x)`` if the scheme needs it (or `force`), and the epsilon of f's output if
-        f was called."""
+        f was called (a call made here is counted by the caller)."""
         seen = None
         if not (scheme.uses_f0 or force):
             return f0, seen
         if f0 is None:
             if self._eps is None:
-                f0, seen = self._calls.probe(x, self._shape, vector)
+                f0, seen = self._calls.probe(x, shape, vector)
             else:
-                f0 = np.reshape(self._compute_any(x, vector), -1)
+                raw = self._calls.at(x, shape, vector, self._points(x.size))
+                f0 = self._calls.checked(raw, x, shape, vector)
         if not (math.isfinite(f0[0]) if f0.size == 1 else np.isfinite(f0).all()):
             # also when value(x) came first and is cached
             raise NonFiniteEvaluationError(
@@ -309,9 +319,8 @@ class FiniteDifference(JacobianBookkeeping, BaseProvider):
         simulations) get an estimate that is too small.
         """
         self._needs_error()
-        grad = self.grad(x)
-        assert self._err is not None
-        return grad, self._err.reshape(self._shape).copy()
+        grad, err = self._grad_and_extra(x)
+        return grad, np.reshape(err, grad.shape).copy()
 
     def jacobian_and_error(self, x: ArrayLike) -> tuple[Any, Any]:
         """Return the Jacobian and an estimate of its absolute error per entry.
@@ -321,7 +330,8 @@ class FiniteDifference(JacobianBookkeeping, BaseProvider):
         structure).
         """
         self._needs_error()
-        return super().jacobian_and_error(x)
+        jac, err = self._jacobian_and_extra(x)
+        return jac, err.copy()
 
     def _needs_error(self) -> None:
         if not self.scheme.estimates_error:
@@ -330,24 +340,30 @@ class FiniteDifference(JacobianBookkeeping, BaseProvider):
             )
 
     # ------------------------------------------------------------ values of f
-    def _compute_value(self, x: FloatArray) -> float:
-        return as_scalar_value(self._compute_any(x, vector=False))
+    def _compute_value(self, x: FloatArray) -> Any:
+        return self._calls.at(x.reshape(-1), x.shape, False, self._points(x.size))
 
     def _compute_vector_value(self, x: FloatArray) -> Any:
-        return self._compute_any(x, vector=True)
+        return self._calls.at(x.reshape(-1), x.shape, True, self._points(x.size))
 
-    def _compute_any(self, x: FloatArray, vector: bool) -> Any:
-        groups = self._sparsity_groups(x.size)
-        return self._calls.at(x, self._shape, vector, self.scheme.count(groups))
-
-    def _sparsity_groups(self, d: int) -> Groups:
+    def _points(self, d: int) -> int:
+        """Points of one derivative in `d` dimensions (to size a pool that a call of f
+        under a timeout may start)."""
         sparsity = self.options.sparsity
-        return Groups.each(d) if sparsity is None else sparsity.groups
+        return self.scheme.count(Groups.each(d) if sparsity is None else sparsity.groups)
 
     def _evaluate_points(
-        self, x: FloatArray, h: FloatArray, scheme: Scheme, groups: Groups, vector: bool
+        self,
+        x: FloatArray,
+        h: FloatArray,
+        scheme: Scheme,
+        groups: Groups,
+        vector: bool,
+        shape: tuple[int, ...] | None = None,
     ) -> np.ndarray[Any, Any]:
-        return self._calls.points(x, h, scheme, groups, self._shape, vector)
+        return self._calls.points(
+            x, h, scheme, groups, x.shape if shape is None else shape, vector
+        )
 
     # ------------------------------------------------------------ worker lifetime
     def close(self) -> None:

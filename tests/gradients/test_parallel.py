@@ -392,8 +392,6 @@ def test_any_scheme_with_the_interface_runs_in_parallel(mode: str, request: Any)
     serial = FiniteDifference(objective)
     par = make(mode, objective, "central", request)
     groups = Groups.each(X.size)
-    for p in (serial, par):
-        p._enter(X)  # sets the point's shape, as grad() does
     expected = serial._evaluate_points(X, h, FIVE_POINT, groups, False)
     assert np.array_equal(par._evaluate_points(X, h, FIVE_POINT, groups, False), expected)
     assert par.nfev == serial.nfev == 4 * X.size
