@@ -11,7 +11,7 @@ handed to the methods that take them: SLSQP, trust-constr, COBYLA and COBYQA.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -19,30 +19,12 @@ from scipy.optimize import LinearConstraint, NonlinearConstraint
 
 from gradopt._typing import ArrayLike, FloatArray
 from gradopt.exceptions import InvalidInputError, MissingCapabilityError
+from gradopt.gradients import SupportsJacobian
 
-__all__ = ["Constraint", "JacobianProvider", "as_scipy", "check_constraints"]
+__all__ = ["Constraint", "as_scipy", "check_constraints", "has_jacobian"]
 
 #: The methods of scipy.optimize.minimize that take constraints.
 CONSTRAINED = ("SLSQP", "trust-constr", "COBYLA", "COBYQA")
-
-
-@runtime_checkable
-class JacobianProvider(Protocol):
-    """A provider of a vector-valued function: its outputs and their Jacobian."""
-
-    @property
-    def nfev(self) -> int:
-        """Calls of the user's function so far."""
-
-    @property
-    def njev(self) -> int:
-        """Jacobians computed so far."""
-
-    def vector_value(self, x: ArrayLike) -> FloatArray:
-        """The outputs at `x`, shape ``(m,)``."""
-
-    def jacobian(self, x: ArrayLike) -> Any:
-        """The Jacobian at `x`, ``(m, d)`` (dense or scipy.sparse)."""
 
 
 class Constraint:
@@ -52,7 +34,8 @@ class Constraint:
     ----------
     provider : provider with ``vector_value`` and ``jacobian``
         The constraint function and where its Jacobian comes from
-        (:class:`~gradopt.FiniteDifference`, ...). A scalar function is one output.
+        (:class:`~gradopt.FiniteDifference`, :class:`~gradopt.Autograd`,
+        :class:`~gradopt.Analytic`, ...). A scalar function is one output.
     lb, ub : float or array_like, default -inf and inf
         Bounds on each output (broadcast to the outputs); ``lb == ub`` makes an equality.
         NaN, ``lb > ub`` and no finite bound at all are errors.
@@ -69,10 +52,10 @@ class Constraint:
     """
 
     def __init__(self, provider: Any, lb: ArrayLike = -np.inf, ub: ArrayLike = np.inf) -> None:
-        if not isinstance(provider, JacobianProvider):
+        if not has_jacobian(provider):
             raise MissingCapabilityError(
                 f"Constraint needs a provider with vector_value() and jacobian() (e.g. "
-                f"FiniteDifference); got {type(provider).__name__}."
+                f"FiniteDifference, Autograd, Analytic); got {type(provider).__name__}."
             )
         self.provider = provider
         self.lb, self.ub = _check_bounds("Constraint", lb, ub)
@@ -109,7 +92,8 @@ class Constraint:
 
     def _jac(self, dense: bool) -> Callable[[FloatArray], Any]:
         if not dense:
-            return self.provider.jacobian
+            whole: Callable[[FloatArray], Any] = self.provider.jacobian
+            return whole
 
         def jac(x: FloatArray) -> Any:
             j = self.provider.jacobian(x)
@@ -119,6 +103,11 @@ class Constraint:
 
     def __repr__(self) -> str:
         return f"Constraint({self.provider!r}, lb={self.lb}, ub={self.ub})"
+
+
+def has_jacobian(provider: Any) -> bool:
+    """Whether `provider` gives outputs and a Jacobian (a gradopt provider that can)."""
+    return isinstance(provider, SupportsJacobian) and provider.has_jacobian
 
 
 def check_constraints(constraints: Any) -> tuple[Any, ...]:

@@ -22,8 +22,9 @@ from scipy.optimize import OptimizeResult
 
 from gradopt._typing import ArrayLike, FloatArray
 from gradopt.exceptions import InvalidInputError, MissingCapabilityError
+from gradopt.gradients import SupportsJacobian
 from gradopt.optimizers._box import check_inside
-from gradopt.optimizers._constraints import JacobianProvider
+from gradopt.optimizers._constraints import has_jacobian
 from gradopt.optimizers._guard import Abort
 from gradopt.optimizers._lsq_options import (
     LeastSquaresOptions,
@@ -39,7 +40,7 @@ __all__ = ["least_squares", "run_least_squares"]
 
 
 def least_squares(
-    provider: JacobianProvider,
+    provider: SupportsJacobian,
     x0: ArrayLike,
     *,
     method: str = "trf",
@@ -114,7 +115,7 @@ def least_squares(
     >>> res.nfev == p.nfev  # every call of residuals, those of the Jacobians included
     True
     """
-    if not isinstance(provider, JacobianProvider):
+    if not has_jacobian(provider):
         raise MissingCapabilityError(
             "least_squares needs a provider with vector_value() and jacobian() (e.g. "
             f"FiniteDifference(residuals)); got {type(provider).__name__}."
