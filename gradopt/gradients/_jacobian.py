@@ -148,6 +148,8 @@ class JacobianBookkeeping:
         with self._lock:  # counted before: a call that raises was made
             self.nfev += 1
         f = self._checked_outputs(self._compute_vector_value(point), point, "the function")
+        if jac is not None and jac.shape[0] != f.size:  # the Jacobian came first
+            self._checked_jacobian(jac, f.size, point)  # raises, naming the shape
         entry = (key, point, f, jac, out)
         self._jac_entry = entry
         return entry
@@ -214,5 +216,4 @@ class JacobianBookkeeping:
             )
         if out.shape[0] == 0:
             raise ObjectiveError(f"{what} has no rows{where}: the function needs an output.")
-        self._check_outputs(out.shape[0], point)
         return out

@@ -101,3 +101,32 @@ def test_autograd_takes_the_cheaper_mode() -> None:
     q.vector_value(wide.x)
     q.jacobian(wide.x)  # reverse: one more traced call
     assert (q.nfev, q.njev) == (2, 1)
+
+
+def test_bad_jacobians_and_outputs_get_clear_errors() -> None:
+    import autograd.numpy as anp
+
+    from gradopt import Analytic, Symbolic
+    from gradopt.exceptions import MissingCapabilityError, ObjectiveError
+
+    x = np.array([1.0, 2.0])
+    three = Analytic(lambda z: np.array([z[0], z[1], z[0] * z[1]]), jacobian=lambda z: np.eye(2))
+    with pytest.raises(ObjectiveError, match=r"shape \(3, 2\).*returned shape \(2, 2\)"):
+        three.value_and_jacobian(x)
+    none = Analytic(lambda z: np.ones(2), jacobian=lambda z: None)
+    with pytest.raises(ObjectiveError, match="returned None"):
+        none.jacobian(x)
+    with pytest.raises(ObjectiveError, match="no outputs"):
+        Analytic(lambda z: np.zeros(0), jacobian=lambda z: np.zeros((0, 2))).vector_value(x)
+    with pytest.raises(ObjectiveError, match="no outputs"):
+        Autograd(lambda z: anp.zeros(0) * z[0]).jacobian(x)
+    with pytest.raises(ObjectiveError, match=r"1-D array.*shape \(2, 2\)"):
+        Autograd(lambda z: anp.outer(z, z)).jacobian(x)
+    with pytest.raises(MissingCapabilityError, match="Jacobian"):
+        Symbolic(["x", "y"], ["x", "y"]).grad(x)
+    with pytest.raises(MissingCapabilityError, match="not a gradient: pass grad="):
+        Analytic(lambda z: z, jacobian=lambda z: np.eye(2)).grad(x)
+    grows = Analytic(lambda z: np.ones(int(z[0])), jacobian=lambda z: np.ones((int(z[0]), 2)))
+    grows.vector_value(x)
+    with pytest.raises(ObjectiveError, match=r"returned 2 outputs .* but 1 before"):
+        grows.vector_value(x + 1)
