@@ -34,20 +34,22 @@ class Calls:
         fun: Callable[..., Any],
         options: FiniteDifferenceOptions,
         count: Callable[[int], None],
+        points: Callable[[int], int],
     ) -> None:
         self.fun, self.options, self.count = fun, options, count
+        self.points_per_derivative = points  # of d coordinates: sizes a pool to start
         self.evaluator = options.make_evaluator()
 
-    def at(self, x: FloatArray, shape: tuple[int, ...], vector: bool, points: int) -> Any:
+    def at(self, x: FloatArray, shape: tuple[int, ...], vector: bool) -> Any:
         """What f returns at the 1-D point `x` (unchecked), one call: in this process, or
-        on the workers under a timeout (`points` per derivative size a pool it starts),
-        or as a batch of one when vectorized."""
+        on the workers under a timeout, or as a batch of one when vectorized."""
         options = self.options
         if options.bounds is not None:
             options.bounds.arrays(x)  # x must lie in the box
         shaped = x.reshape(shape).copy()  # f may write into its argument
         if not options.vectorized and options.timeout is None:
             return self.fun(shaped)  # in this process, also with an executor
+        points = self.points_per_derivative(x.size)
         return self.evaluator.value(self.fun, shaped, points, vector)
 
     def probe(

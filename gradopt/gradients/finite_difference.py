@@ -201,7 +201,7 @@ class FiniteDifference(BaseProvider):
         self._err: FloatArray | None = None
         self._eps: float | None = None  # machine epsilon of f's output, once known
         self._box = self.options.bounds
-        self._calls = Calls(fun, self.options, self._count)
+        self._calls = Calls(fun, self.options, self._count, self._points)
 
     @property
     def method(self) -> str:
@@ -217,10 +217,14 @@ class FiniteDifference(BaseProvider):
         known = None if f0 is None else np.array([f0])
         computed, est = self._differentiate(x.reshape(-1), x.shape, known, vector=False)
         value = None if computed is None else float(computed[0])
-        grad = _flat(est.value).reshape(x.shape)
-        if est.error is None:
+        if self.options.sparsity is None:  # a (1, d) array
+            grad, err = est.value.reshape(x.shape), est.error
+        else:
+            grad, err = _flat(est.value).reshape(x.shape), est.error
+            err = None if err is None else _flat(err)
+        if err is None:
             return value, grad
-        return value, grad, _flat(est.error).reshape(x.shape)  # cached with the gradient
+        return value, grad, err.reshape(x.shape)  # cached with the gradient
 
     def _compute_jacobian(self, x: FloatArray, f0: FloatArray | None) -> tuple[Any, ...]:
         computed, est = self._differentiate(x.reshape(-1), x.shape, f0, vector=True)
@@ -263,7 +267,7 @@ class FiniteDifference(BaseProvider):
 
             def value_at(p: FloatArray) -> Any:
                 self._count(1)
-                return self._calls.at(p, shape, vector, self._points(p.size))
+                return self._calls.at(p, shape, vector)
 
             check_imaginary_part(x, values, value_at, self._box)
 
@@ -300,7 +304,7 @@ class FiniteDifference(BaseProvider):
             if self._eps is None:
                 f0, seen = self._calls.probe(x, shape, vector)
             else:
-                raw = self._calls.at(x, shape, vector, self._points(x.size))
+                raw = self._calls.at(x, shape, vector)
                 f0 = self._calls.checked(raw, x, shape, vector)
         if not (math.isfinite(f0[0]) if f0.size == 1 else np.isfinite(f0).all()):
             # also when value(x) came first and is cached
@@ -341,10 +345,10 @@ class FiniteDifference(BaseProvider):
 
     # ------------------------------------------------------------ values of f
     def _compute_value(self, x: FloatArray) -> Any:
-        return self._calls.at(x.reshape(-1), x.shape, False, self._points(x.size))
+        return self._calls.at(x.reshape(-1), x.shape, False)
 
     def _compute_vector_value(self, x: FloatArray) -> Any:
-        return self._calls.at(x.reshape(-1), x.shape, True, self._points(x.size))
+        return self._calls.at(x.reshape(-1), x.shape, True)
 
     def _points(self, d: int) -> int:
         """Points of one derivative in `d` dimensions (to size a pool that a call of f
