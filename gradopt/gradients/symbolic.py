@@ -97,11 +97,12 @@ def _expression(sp: Any, expr: Any, symbols: list[Any]) -> Any:
 
 
 class Symbolic(BaseProvider):
-    """Value, gradient and Hessian-vector product of a sympy expression.
+    """Value, gradient and Hessian-vector product of a sympy expression (or the outputs
+    and Jacobian of a list of them).
 
     Parameters
     ----------
-    expr : sympy expression or str
+    expr : sympy expression or str, or a list of them
         A scalar expression in `variables`, e.g. ``"100*(y - x**2)**2 + (1 - x)**2"``.
         A string is parsed by gradopt, never run as Python: it may hold numbers, the
         variables, ``pi`` and ``E``, ``+ - * / **``, and calls of ``sin cos tan cot sec
@@ -110,7 +111,9 @@ class Symbolic(BaseProvider):
         only as ``Piecewise`` conditions). Anything else, and numbers too large to compute
         quickly (``9**9**9**9``), is an InvalidInputError naming the construct, so a
         string from an untrusted source cannot run code. For other sympy functions, pass
-        a sympy expression.
+        a sympy expression. A list (tuple, or sympy column or row Matrix) of expressions
+        is a vector-valued function: :meth:`jacobian` differentiates each, compiled with
+        the outputs.
     variables : sequence of sympy Symbol or str
         The coordinates of ``x``, in order: a list or tuple (a set is refused, its order
         changes from run to run). Every free symbol of `expr` must be listed. Variables
@@ -131,6 +134,9 @@ class Symbolic(BaseProvider):
     (100.0, array([-400.,  200.]))
     >>> p.hessp([1.0, 2.0], [1.0, 0.0])
     array([ 402., -400.])
+    >>> Symbolic(["10*(y - x**2)", "1 - x"], ["x", "y"]).jacobian([1.0, 2.0])
+    array([[-20.,  10.],
+           [ -1.,   0.]])
     >>> Symbolic("a*x", ["x"])
     Traceback (most recent call last):
     ...
@@ -148,6 +154,11 @@ attribute access '.__class__' is not allowed.
         symbols = _symbols(sp, variables)
         self.variables: tuple[Any, ...] = tuple(symbols)
         if isinstance(expr, list | tuple | sp.MatrixBase):  # a vector-valued function
+            if isinstance(expr, sp.MatrixBase) and min(expr.shape) > 1:
+                raise InvalidInputError(
+                    "expr must be a scalar expression or a list of them (a vector); got a "
+                    f"{expr.shape[0]}x{expr.shape[1]} Matrix."
+                )
             items = list(expr)
             if not items:
                 raise InvalidInputError("expr must hold at least one expression; got none.")
