@@ -218,3 +218,16 @@ def test_the_users_exception_propagates_unchanged() -> None:
 
     with pytest.raises(KeyError, match="solver blew up"):
         least_squares(FiniteDifference(fails, "forward"), [-0.5, 1.0])
+
+
+def test_ctrl_c_hands_back_the_last_iterate() -> None:
+    def interrupt_at_3(intermediate_result: Any) -> None:
+        if intermediate_result.nit == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt) as info:
+        least_squares(
+            FiniteDifference(residuals_of("rosenbrock")), [-1.2, 1.0], callback=interrupt_at_3
+        )
+    last = info.value.intermediate_result  # type: ignore[attr-defined]
+    assert last.nit == 3 and np.isfinite(last.x).all()
