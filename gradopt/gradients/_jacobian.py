@@ -192,9 +192,9 @@ class JacobianBookkeeping:
     def _checked_jacobian(self, jac: Any, m: int | None, point: Any) -> Any:
         """`jac` as a float64 array (or CSR matrix) of shape ``(m, d)``."""
         d = int(np.size(point))
-        where = f" at x = {format_point(point)}"
         what = self._jacobian_label
         if jac is None:
+            where = f" at x = {format_point(point)}"
             raise ObjectiveError(f"{what} returned None{where}; it must return (m, d) = (m, {d}).")
         if sp.issparse(jac):
             out: Any = sp.csr_array(jac, dtype=np.float64)
@@ -202,7 +202,8 @@ class JacobianBookkeeping:
             arr = np.asarray(jac)
             if arr.dtype.kind not in "biuf":
                 raise ObjectiveError(
-                    f"{what} must return real numbers; it returned dtype {arr.dtype}{where}."
+                    f"{what} must return real numbers; it returned dtype {arr.dtype} at x = "
+                    f"{format_point(point)}."
                 )
             if arr.ndim == 1 and arr.size == d and m in (None, 1):
                 arr = arr.reshape(1, d)  # the gradient of a function with one output
@@ -212,8 +213,10 @@ class JacobianBookkeeping:
             expected = f"({rows if rows is not None else 'm'}, {d})"
             raise ObjectiveError(
                 f"{what} must return an array of shape {expected} (outputs, coordinates of "
-                f"x); it returned shape {out.shape}{where}."
+                f"x); it returned shape {out.shape} at x = {format_point(point)}."
             )
         if out.shape[0] == 0:
-            raise ObjectiveError(f"{what} has no rows{where}: the function needs an output.")
+            raise ObjectiveError(
+                f"{what} has no rows at x = {format_point(point)}: the function needs an output."
+            )
         return out
