@@ -138,11 +138,15 @@ def check_imaginary_part(
     """Refuse an f whose imaginary parts are all exactly 0 while f changes along x.
 
     Two real evaluations (``value``, counted by the caller) at ``x ± delta v``, v a fixed
-    pseudo-random direction, kept inside the box: a first-order change larger than
-    round-off and than the second-order one says the gradient is not 0, so the imaginary
-    parts were dropped. A true zero gradient (``x^2`` at 0, a constant) passes.
+    pseudo-random direction, kept inside the box: an odd change larger than round-off and
+    than the even (second-order) one says f changes at first or third order. Only then,
+    two more at ``x ± delta v / 2`` tell the two apart (a first-order change halves, a
+    third-order one falls eightfold): a first-order change says the gradient is not 0, so
+    the imaginary parts were dropped. A true zero gradient (``x^2`` at 0, a constant,
+    ``sin(x) - x`` at 0, whose imaginary parts round to exactly 0) passes. For a
+    vector-valued f, the largest change over the outputs decides.
     """
-    f0 = values.real[0]  # f(x + i h e_j) = f(x) + O(h^2)
+    f0 = values.real[0]  # f(x + i h e_j) = f(x) + O(h^2), one value per output
     v = np.random.default_rng(0).uniform(0.5, 1.0, x.size) * (-1.0) ** np.arange(x.size)
     delta = _EPS ** (1 / 3) * np.maximum(1.0, np.abs(x))
     if box is not None:
@@ -151,17 +155,24 @@ def check_imaginary_part(
     step = delta * v
     if not np.any(step):
         return
+
+    def largest(a: Any) -> float:
+        return float(np.max(np.abs(a)))
+
     plus, minus = np.asarray(value(x + step)), np.asarray(value(x - step))
-    odd = float(np.max(np.abs(plus - minus))) / 2
-    even = float(np.max(np.abs(plus + minus - 2 * f0))) / 2
-    size = max(float(np.max(np.abs(v))) for v in (plus, minus, f0))
-    if odd > 64 * _EPS * size and odd > even:
+    odd, even = (plus - minus) / 2, largest(plus + minus - 2 * f0) / 2
+    noise = 64 * _EPS * max(largest(plus), largest(minus), largest(f0))
+    if not (largest(odd) > noise and largest(odd) > even):
+        return
+    # odd = a delta + b delta^3 + ...; at delta / 2, a delta / 2 + b delta^3 / 8
+    half = (np.asarray(value(x + step / 2)) - np.asarray(value(x - step / 2))) / 2
+    first = (8 * half - odd) / 3  # a delta + O(delta^5)
+    if largest(first) > noise and largest(first) > largest(odd - first):
         raise ComplexStepError(
             "method='complex': the imaginary part of f is exactly 0 at every point, so "
             f"the derivative would be exactly 0, yet f changes along x (f = {plus.tolist()!r} "
             f"and {minus.tolist()!r} at x ± {float(np.max(np.abs(step))):.1e} along a "
             f"direction, {np.asarray(f0).tolist()!r} at x). f drops the imaginary part "
             "somewhere (np.real, abs, a cast to float, a library function without complex "
-            "support). Use "
-            "method='central' or 'richardson'."
+            "support). Use method='central' or 'richardson'."
         )

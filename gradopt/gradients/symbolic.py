@@ -296,7 +296,20 @@ class _Lambdified:
                 f"the {what} of the expression is complex (it contains I, e.g. from "
                 "sqrt or log of a negative constant); Symbolic needs a real function."
             )
-        return fun
+        return _quiet(fun)
+
+
+def _quiet(fun: Callable[..., Any]) -> Callable[..., Any]:
+    """`fun` without numpy's floating-point warnings: a NaN or infinity outside the
+    expression's domain (``log`` at a negative trial point) is a value, which an optimizer
+    judges and reports (status ``NON_FINITE``), not a warning from code gradopt wrote."""
+
+    @functools.wraps(fun)
+    def quiet(*args: Any) -> Any:
+        with np.errstate(all="ignore"):
+            return fun(*args)
+
+    return quiet
 
 
 class _Compiled(_Lambdified):
