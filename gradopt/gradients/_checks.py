@@ -219,9 +219,9 @@ def batch_values(out: Any, k: int, vector: bool = False) -> np.ndarray[Any, Any]
     if vector and arr is not None and arr.ndim == 2 and arr.shape[0] == k:
         return arr
     if arr is None or arr.shape not in ((k,), (k, 1)):
-        expected = f"an array of shape ({k}, m) (m outputs" if vector else f"{k} values ("
+        expected = f"an array of shape ({k}, m), m outputs," if vector else f"{k} values"
         raise ObjectiveError(
-            f"a vectorized function must return {expected} for a batch of {k} points); "
+            f"a vectorized function must return {expected} for a batch of {k} points; "
             f"it returned {describe(out)}."
         )
     return arr.reshape(k, 1) if vector else arr.reshape(k)
