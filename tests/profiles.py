@@ -1,4 +1,4 @@
-"""Hypothesis profiles for the property tests (loaded by ``tests/conftest.py``).
+"""Hypothesis profiles for the property tests (loaded by the root ``conftest.py``).
 
 ``ci`` (the default): 100 examples per property, hypothesis' own default, so that the
 whole suite stays fast. ``thorough``: 2,000 examples per property, for a run before a

@@ -14,11 +14,11 @@ Run ``HYPOTHESIS_PROFILE=thorough`` for 2,000 examples per property (see tests/p
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Callable
 from typing import Any
 
 import autograd.numpy as anp
-import jax.numpy as jnp
 import numpy as np
 import pytest
 from hypothesis import Phase, assume, given, settings
@@ -171,6 +171,10 @@ def check_hessp(tree: Tree, v: Any, provider: Any) -> None:
     truth = truth_of(tree)
     x = tree.x
     h = EPS ** (1 / 3) * max(1.0, float(np.max(np.abs(x)))) / float(np.max(np.abs(v)))
+    # A step h * v_j below the smallest normal float is one XLA flushes to zero on CPU
+    # (denormals are zero), so no difference of gradients can see that entry of v: the
+    # comparison is made on v without such entries.
+    v = np.where(np.abs(h * v) < np.finfo(np.float64).tiny, 0.0, v)
     hv_true, tol = hessp_tolerance(tree, v, h, truth)
     hv = provider.hessp(x, v)
     difference = (provider.grad(x + h * v) - provider.grad(x - h * v)) / (2 * h)
@@ -241,9 +245,14 @@ def test_autograd_calls_f_once_per_derivative(case: tuple[Tree, Any]) -> None:
 # JAX compiles every tree, the gradient and the Hessian-vector product (0.1-0.3 s a tree
 # on a 2-core machine, about 100x the other methods' cost), so this property takes a
 # fifth of the profile's examples (20, or 400 in the thorough profile), on the same trees.
+@pytest.mark.skipif(
+    importlib.util.find_spec("jax") is None, reason="the jax extra (Python >= 3.11)"
+)
 @scaled(1 / 5)
 @given(trees_and_directions())
 def test_jax_is_exact_to_rounding_and_its_hessp_matches_grad(case: tuple[Tree, Any]) -> None:
+    import jax.numpy as jnp
+
     tree, v = case
     truth = truth_of(tree)
     p = Jax(realise(tree.root, jnp))

@@ -1,5 +1,0 @@
-"""Shared test configuration: the hypothesis profile (see :mod:`tests.profiles`)."""
-
-from tests.profiles import load
-
-load()
