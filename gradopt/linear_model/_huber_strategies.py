@@ -24,7 +24,7 @@ import numpy as np
 from gradopt._typing import ArrayLike, FloatArray
 from gradopt.gradients import Analytic, Autograd, FiniteDifference, GradientProvider, Jax
 from gradopt.linear_model._huber_objective import HuberObjective
-from gradopt.linear_model._jax_data import Data, block_sum, device_data
+from gradopt.linear_model._jax_data import block_sum, device_data
 
 __all__ = ["GRADIENTS", "SOLVERS", "BestSeen", "Solver"]
 
@@ -120,11 +120,9 @@ def _jax_block(
     return weight @ per_sample - epsilon * (epsilon * outlier_weight) * sigma
 
 
-def _jax_objective(
-    v: Any, data: Data, scales: Any, *, fit_intercept: bool, log_sigma: bool
-) -> Any:
+def _jax_objective(v: Any, scales: Any, *data: Any, fit_intercept: bool, log_sigma: bool) -> Any:
     """``HuberObjective.value`` in jax.numpy: ``F(v) = L(params(v)) / value_scale``, on
-    the blocks of :func:`~gradopt.linear_model._jax_data.device_data`; ``scales =
+    the blocks `data` of :func:`~gradopt.linear_model._jax_data.device_data`; ``scales =
     [coef_scale (d), y_scale, value_scale, epsilon, alpha, total_weight]``."""
     import jax.numpy as jnp
 
@@ -155,7 +153,7 @@ def _jax(objective: HuberObjective) -> GradientProvider:
     scales = np.concatenate(
         [o.coef_scale, [o.y_scale, o.value_scale, o.epsilon, o.alpha, o.total_weight]]
     )
-    return Jax(_JAX_OBJECTIVES[o.fit_intercept, o.log_sigma], args=(data, scales))
+    return Jax(_JAX_OBJECTIVES[o.fit_intercept, o.log_sigma], args=(scales, *data))
 
 
 GRADIENTS: dict[str, Callable[[HuberObjective], GradientProvider]] = {

@@ -36,8 +36,10 @@ __all__ = ["Data", "aligned_copy", "block_sum", "device_data"]
 _MIN_ROWS = 1024
 _BLOCK_ELEMENTS = BLOCK_ELEMENTS  # entries of X per block, as the analytic path (1 MB)
 
-Data = tuple[tuple[Any, ...], tuple[Any, ...]]
-"""``((X_blocks, y_blocks, w_blocks), (X_tail, y_tail, w_tail))``; the tail may be empty."""
+Data = tuple[Any, ...]
+"""``(X_blocks, y_blocks, w_blocks, X_tail, y_tail, w_tail)``, the tail's three arrays
+absent when the blocks hold every row (a flat tuple: it passes as arguments of a
+compiled program and pickles with the provider)."""
 
 
 # blocks -> (key of the centres, device arrays); dropped with the blocks after a fit.
@@ -75,10 +77,9 @@ def device_data(blocks: Blocks, x_center: FloatArray | None, y_center: float) ->
     y = blocks.y - y_center
     w = np.ones(n) if blocks.sample_weight is None else blocks.sample_weight
     with jax.enable_x64(True):  # float64 stays float64 on the device
-        data = (
-            tuple(jax.device_put(a[:split].reshape(-1, rows, *a.shape[1:])) for a in (X, y, w)),
-            tuple(jax.device_put(a[split:]) for a in (X, y, w)) if split < n else (),
-        )
+        data = tuple(jax.device_put(a[:split].reshape(-1, rows, *a.shape[1:])) for a in (X, y, w))
+        if split < n:
+            data += tuple(jax.device_put(a[split:]) for a in (X, y, w))
     _CACHE[blocks] = (key, data)
     return data
 
@@ -125,7 +126,7 @@ def block_sum(block: Callable[..., Any], v: Any, data: Data, *rest: Any) -> Any:
     import jax
     import jax.numpy as jnp
 
-    main, tail = data
+    main, tail = data[:3], data[3:]
     k, m = len(main), len(tail)
 
     def values(v: Any, *args: Any) -> Any:

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from gradopt.gradients import GradientProvider, Jax
-from gradopt.linear_model._jax_data import Data, block_sum, device_data
+from gradopt.linear_model._jax_data import block_sum, device_data
 from gradopt.linear_model._robust_losses import RobustLoss
 from gradopt.linear_model._robust_objective import RobustObjective
 
@@ -57,10 +57,10 @@ def _block(
 
 
 def _objective(
-    v: Any, data: Data, scales: Any, tuning: Any, *, kind: type[RobustLoss], fit_intercept: bool
+    v: Any, scales: Any, tuning: Any, *data: Any, kind: type[RobustLoss], fit_intercept: bool
 ) -> Any:
     """``F(v) = (2σ²·Σ s·ρ(r/σ) + α‖coef‖²) / value_scale`` in jax.numpy, over the blocks
-    of :func:`~gradopt.linear_model._jax_data.device_data`; ``scales = [coef_scale (d),
+    `data` of :func:`~gradopt.linear_model._jax_data.device_data`; ``scales = [coef_scale (d),
     y_scale, σ, value_scale, α]``."""
     import jax.numpy as jnp
 
@@ -93,4 +93,4 @@ def jax_provider(objective: RobustObjective) -> GradientProvider:
     data = device_data(o.blocks, o.mean if o.fit_intercept else None, o.y_center)
     scales = np.concatenate([o.coef_scale, [o.y_scale, o.scale, o.value_scale, o.alpha]])
     tuning = np.asarray(o.loss.tuning, dtype=np.float64)
-    return Jax(_program(type(o.loss), o.fit_intercept), args=(data, scales, tuning))
+    return Jax(_program(type(o.loss), o.fit_intercept), args=(scales, tuning, *data))

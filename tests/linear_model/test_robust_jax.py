@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import importlib.util
+import pickle
 import sys
 from typing import Any
 
@@ -83,8 +84,8 @@ def test_blocks_and_tail_sum_to_the_analytic_objective(
     huber = HuberObjective(
         RowBlocks(X, y, weights), epsilon=1.35, alpha=1e-4, fit_intercept=True, log_sigma=True
     )
-    main, tail = _jax_data.device_data(blocks, robust.mean, robust.y_center)
-    assert main[0].shape[1:] == (min(n, 1024), 4) and (len(tail) == 0) == (n in (700, 2048))
+    data = _jax_data.device_data(blocks, robust.mean, robust.y_center)
+    assert data[0].shape[1:] == (min(n, 1024), 4) and (len(data) == 3) == (n in (700, 2048))
     coef = np.array([1.0, -0.2, 5.0, 1e-3])
     points = (robust.internal(coef, 0.5), huber.internal(coef, 0.5, 0.3))
     for objective, provider, v in (
@@ -95,6 +96,8 @@ def test_blocks_and_tail_sum_to_the_analytic_objective(
         f0, g0 = objective.value_and_grad(v)
         assert f == pytest.approx(f0, rel=64 * EPS)
         np.testing.assert_allclose(g, g0, rtol=0, atol=1e3 * EPS * np.max(np.abs(g0)))
+        copy = pickle.loads(pickle.dumps(provider))  # the data travel with it
+        assert copy.value_and_grad(v)[0] == f
 
 
 @needs_jax
