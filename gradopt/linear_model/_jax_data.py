@@ -25,6 +25,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
 from gradopt._typing import FloatArray
 from gradopt.exceptions import InvalidInputError
@@ -51,18 +52,15 @@ def device_data(blocks: Blocks, x_center: FloatArray | None, y_center: float) ->
     None) on JAX's default device in float64, as blocks ``(n_blocks, rows, ...)`` and
     the remaining rows (see :data:`Data`).
 
-    Raises :class:`~gradopt.exceptions.InvalidInputError` for data on Dask arrays and
-    for a sparse X, :class:`~gradopt.exceptions.BackendUnavailableError` without jax.
+    A sparse X is made dense in that copy. Raises
+    :class:`~gradopt.exceptions.InvalidInputError` for data on Dask arrays and when the
+    copy does not fit in memory, :class:`~gradopt.exceptions.BackendUnavailableError`
+    without jax.
     """
     if not isinstance(blocks, RowBlocks):
         raise InvalidInputError(
             "gradient='jax' needs the data in memory; on Dask arrays use gradient="
             "'analytic' (each chunk's share computed where it lives)."
-        )
-    if blocks.sparse:
-        raise InvalidInputError(
-            "gradient='jax' needs a dense X; got a scipy.sparse matrix. Use "
-            "gradient='analytic' (which keeps X sparse) or X.toarray()."
         )
     center = None if x_center is None else np.asarray(x_center, dtype=np.float64)
     key = (b"" if center is None else center.tobytes()) + np.float64(y_center).tobytes()
@@ -86,7 +84,8 @@ def device_data(blocks: Blocks, x_center: FloatArray | None, y_center: float) ->
 
 def aligned_copy(X: Any, center: FloatArray | None = None) -> FloatArray:
     """``X - center`` (or X) as C-contiguous float64 on a 64-byte boundary, copied in
-    blocks of rows; X itself when it already is that and there is no centre.
+    blocks of rows (a sparse X made dense); X itself when it already is that and there
+    is no centre.
 
     Examples
     --------
@@ -103,12 +102,20 @@ def aligned_copy(X: Any, center: FloatArray | None = None) -> FloatArray:
     if center is None and usable and X.ctypes.data % 64 == 0:
         same: FloatArray = X
         return same
-    raw = np.empty(n * d + 8)
+    try:
+        raw = np.empty(n * d + 8)
+    except MemoryError:
+        raise InvalidInputError(
+            f"gradient='jax' works on a dense copy of X: {n} x {d} float64 needs "
+            f"{n * d * 8 / 2**30:.1f} GiB, more than can be allocated. Use "
+            "gradient='analytic' (which reads X in place, sparse or not)."
+        ) from None
     start = (-raw.ctypes.data % 64) // raw.itemsize
     out: FloatArray = raw[start : start + n * d].reshape(n, d)
     rows = max(1, _BLOCK_ELEMENTS // max(d, 1))
     for first in range(0, n, rows):
-        block = np.asarray(X[first : first + rows], dtype=np.float64)
+        block = X[first : first + rows]
+        block = block.toarray() if sp.issparse(block) else np.asarray(block, dtype=np.float64)
         if center is None:
             np.copyto(out[first : first + rows], block)
         else:
