@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from gradopt._cli_common import one_line
 from gradopt._cli_csv import MAX_CELLS, DataError, read_csv
 from gradopt._typing import FloatArray
 
@@ -24,7 +25,6 @@ __all__ = [
     "contenders",
     "csv_problem",
     "fit_all",
-    "one_line",
     "render",
     "synthetic_problem",
 ]
@@ -39,13 +39,15 @@ _REPEAT_BELOW = 1.0
 
 @dataclass
 class Problem:
-    """Data for the demo; `coef` and `intercept` are the truth when known."""
+    """Data for the demo; `coef`, `intercept` and the `shifted` rows are the truth when
+    known."""
 
     X: FloatArray
     y: FloatArray
     coef: FloatArray | None
     intercept: float | None
     description: str
+    shifted: np.ndarray[Any, np.dtype[np.intp]] | None = None
 
 
 @dataclass
@@ -91,6 +93,7 @@ def synthetic_problem(
         coef,
         0.0,
         f"synthetic: n = {n_samples}, d = {n_features}, {n_out} targets shifted by 100·N(0,1)",
+        np.sort(shifted),
     )
 
 
@@ -177,13 +180,18 @@ def contenders(
 
 
 def fit_all(
-    problem: Problem, epsilon: float, alpha: float, fd_max_features: int = FD_MAX_FEATURES
+    problem: Problem,
+    epsilon: float,
+    alpha: float,
+    fd_max_features: int = FD_MAX_FEATURES,
+    iterate: Callable[[list[Contender]], Iterable[Contender]] = iter,
 ) -> tuple[list[Row], list[str]]:
     """Fit every contender: the rows in the order they are printed, and notes (fits
-    skipped or failed, and the warnings each fit gave, one line each)."""
+    skipped or failed, and the warnings each fit gave, one line each). `iterate` wraps
+    the list of fits (a progress bar)."""
     fits, notes = contenders(problem, epsilon, alpha, fd_max_features)
     rows = []
-    for contender in fits:
+    for contender in iterate(fits):
         with warnings.catch_warnings(record=True) as caught, np.errstate(all="warn"):
             warnings.simplefilter("always")
             try:
@@ -198,11 +206,6 @@ def fit_all(
                 notes.extend(f"{contender.name}: {text}" for text in seen)
         rows.append(contender.row(model, seconds))
     return rows, notes
-
-
-def one_line(message: object, limit: int = 300) -> str:
-    text = " ".join(str(message).split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _objective(problem: Problem, row: Row, epsilon: float, alpha: float) -> float:
