@@ -177,8 +177,37 @@ def huber(out: Path) -> None:
     _save(fig, out)
 
 
+def optimizers(out: Path) -> None:
+    """Calls of f to convergence by optimizer and gradient provider, per test problem."""
+    tables = [(c.lstrip("# "), rows) for c, rows in markdown_tables(_read("bench_optimizers"))
+              if rows and "provider" in rows[0] and "method" in rows[0]]  # fmt: skip
+    if not tables:
+        raise ValueError("docs/benchmarks/bench_optimizers.txt: no 'method | provider' table")
+    fig, axes = plt.subplots(1, len(tables), figsize=(6.5 * len(tables), 4.4), squeeze=False)
+    for ax, (caption, rows) in zip(axes[0], tables, strict=True):
+        methods = list(dict.fromkeys(r["method"] for r in rows))
+        providers = list(dict.fromkeys(r["provider"] for r in rows))
+        width = 0.8 / len(providers)
+        for k, provider in enumerate(providers):
+            nfev = {r["method"]: float(r["nfev"]) for r in rows if r["provider"] == provider}
+            ok = {r["method"]: r["success"] == "True" for r in rows if r["provider"] == provider}
+            x = np.arange(len(methods)) + (k - (len(providers) - 1) / 2) * width
+            heights = [nfev.get(m, np.nan) for m in methods]
+            bars = ax.bar(x, heights, width, label=provider)
+            for bar, m in zip(bars, methods, strict=True):
+                if m in ok and not ok[m]:
+                    bar.set_hatch("///")
+        ax.set_yscale("log")
+        ax.set_xticks(np.arange(len(methods)), methods, rotation=30, ha="right", fontsize=8)
+        ax.set(ylabel="calls of f (nfev)", title=f"{caption} (hatched: success=False)")
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    _save(fig, out)
+
+
 FIGURES = {"bench_gradients.png": gradients, "bench_accuracy.png": accuracy,
-           "bench_parallel.png": parallel, "bench_huber.png": huber}  # fmt: skip
+           "bench_parallel.png": parallel, "bench_huber.png": huber,
+           "bench_optimizers.png": optimizers}  # fmt: skip
 
 
 def draw_all(directory: Path) -> None:
