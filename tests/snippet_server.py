@@ -26,6 +26,7 @@ import numpy  # noqa: E402, F401
 import scipy.integrate  # noqa: E402, F401
 import scipy.optimize  # noqa: E402, F401
 import sklearn.linear_model  # noqa: E402, F401
+import sympy  # noqa: E402, F401
 
 import gradopt  # noqa: E402, F401
 import gradopt.linear_model  # noqa: E402, F401
