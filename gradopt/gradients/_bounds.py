@@ -258,8 +258,16 @@ def parse_bounds(bounds: Any) -> Box | None:
             raise ValueError(f"bounds[{j}] must be a (lo, hi) pair; got {pair!r}")
         a = -np.inf if pair[0] is None else float(pair[0])
         b = np.inf if pair[1] is None else float(pair[1])
-        if np.isnan(a) or np.isnan(b) or a > b or a == np.inf or b == -np.inf:
-            raise ValueError(f"bounds[{j}] = {pair!r} must satisfy lo <= hi (no NaN)")
+        if np.isnan(a) or np.isnan(b) or a == np.inf or b == -np.inf:
+            raise ValueError(
+                f"bounds[{j}] = {pair!r} must satisfy lo <= hi (no NaN; None, -inf or inf "
+                "leaves a side open)"
+            )
+        if a > b:
+            raise ValueError(
+                f"bounds[{j}] = {pair!r} must satisfy lo <= hi: the upper bound is below "
+                "the lower bound"
+            )
         lo.append(a)
         hi.append(b)
     return Box(tuple(lo), tuple(hi))

@@ -56,6 +56,8 @@ class FiniteDifferenceOptions(BaseModel):
     def _positive_step(cls, step: Any) -> Any:
         if step is None:
             return None
+        if np.asarray(step).dtype.kind not in "iuf":  # no "0.1", no True
+            raise ValueError(f"step must be a number or a sequence of numbers; got {step!r}")
         arr = np.asarray(step, dtype=np.float64)
         if arr.ndim > 1 or arr.size == 0:
             raise ValueError(f"step must be a scalar or a 1-D sequence; got shape {arr.shape}")

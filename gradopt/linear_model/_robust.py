@@ -208,6 +208,8 @@ default="analytic"
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
+        if not np.any(sample_weight > 0):  # scikit-learn 1.6 lets all zeros through
+            raise ValueError("Sample weights must contain at least one non-zero number.")
         loss = self._loss()
         solver = self._solver()
         with _single_threaded_blas():

@@ -42,6 +42,10 @@ def armijo_backtracking(
     evaluates value and gradient together (as scipy's line searches do with ``jac=True``),
     so the accepted point's gradient costs nothing more.
 
+    A trial where f is ``inf`` (the optimizer's guard turns a NaN or infinity at a trial
+    point into ``inf``) fails both tests, so the step shrinks. The search gives up when
+    the step no longer changes x.
+
     Near a minimizer the decrease ``c1 * t * slope`` falls below the rounding error of
     f, and the plain test either accepts ever smaller steps that do not move x or rejects
     everything. There the approximate Armijo condition of Hager and Zhang (2005) decides
@@ -61,6 +65,8 @@ def armijo_backtracking(
     t = t0
     for trial in range(1, max_trials + 1):
         x_new = x + t * d
+        if np.array_equal(x_new, x):
+            return None
         f_new, g_new = value_and_grad(x_new)
         if f_new <= f + c1 * t * slope:
             if f - f_new > noise or float(g_new @ d) <= (2 * c1 - 1) * slope:

@@ -2,7 +2,7 @@
 
 Every optimizer in gradopt reports through :func:`make_result`, so results look the same
 whichever method produced them: ``x, fun, jac, nit, nfev, njev, nhev, success, status,
-message`` (scipy's names), with ``status`` the integer value of a :class:`Status` member
+message`` (scipy's names), with ``status`` a :class:`Status` member (an ``int``)
 and ``message`` that member's text plus any detail (e.g. the iteration at which a NaN
 appeared).
 """
@@ -20,15 +20,18 @@ from gradopt._typing import FloatArray
 __all__ = ["Status", "make_result"]
 
 
-class Status(enum.Enum):
+class Status(enum.IntEnum):
     """Why a run stopped. Each member carries its message and whether it is a success.
+
+    An ``IntEnum``: ``res.status`` is the member itself, which compares equal
+    to its code, so both ``res.status == Status.MAX_ITER`` and ``res.status == 1`` hold.
 
     Examples
     --------
     >>> Status.NON_FINITE.message
     'the function or its gradient returned NaN or infinity'
-    >>> Status.SUCCESS.success, int(Status.MAX_ITER.value)
-    (True, 1)
+    >>> Status.SUCCESS.success, Status.MAX_ITER == 1
+    (True, True)
     """
 
     SUCCESS = (0, True, "optimization terminated successfully")
@@ -37,9 +40,14 @@ class Status(enum.Enum):
     CALLBACK_STOP = (3, False, "the callback asked to stop")
     LINE_SEARCH_FAILED = (4, False, "the line search found no step that decreases f enough")
     SOLVER_FAILED = (5, False, "the scipy solver reported a failure")
+    NOT_STATIONARY = (
+        6,
+        False,
+        "the solver reported success, but the point it returned is not a minimum",
+    )
 
     def __new__(cls, code: int, success: bool, message: str) -> Status:
-        member = object.__new__(cls)
+        member = int.__new__(cls, code)
         member._value_ = code
         member.success = success
         member.message = message
@@ -81,8 +89,8 @@ def make_result(
     --------
     >>> import numpy as np
     >>> r = make_result(Status.MAX_ITER, np.zeros(2), 1.5, None, 10, (11, 11, 0), "max_iter=10")
-    >>> r.success, r.status, r.message
-    (False, 1, 'the iteration (or evaluation) limit was reached: max_iter=10')
+    >>> r.success, r.status == Status.MAX_ITER == 1, r.message
+    (False, True, 'the iteration (or evaluation) limit was reached: max_iter=10')
     """
     nfev, njev, nhev = counts
     message = status.message + (f": {detail}" if detail else "")
@@ -95,7 +103,7 @@ def make_result(
         njev=int(njev),
         nhev=int(nhev),
         success=status.success,
-        status=int(status.value),
+        status=status,
         message=message,
         **extra,
     )

@@ -13,9 +13,27 @@ import enum
 import functools
 import inspect
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["SCIPY_METHODS", "HessianUse", "ScipyMethod", "accepted_options", "documented_options"]
+import scipy
+
+__all__ = [
+    "SCIPY_METHODS",
+    "SCIPY_VERSION",
+    "UNAVAILABLE",
+    "HessianUse",
+    "ScipyMethod",
+    "accepted_options",
+    "callback_gets_result",
+    "documented_options",
+    "solver_functions",
+]
+
+SCIPY_VERSION: tuple[int, int] = tuple(  # type: ignore[assignment]
+    int(part) for part in re.findall(r"\d+", scipy.__version__)[:2]
+)
+"""The installed scipy's (major, minor) version."""
 
 
 class HessianUse(enum.Enum):
@@ -46,8 +64,6 @@ class ScipyMethod:
     limit_statuses : tuple of int
         scipy's ``status`` codes (when not successful) meaning that an iteration or
         evaluation limit was reached; reported as :attr:`Status.MAX_ITER`.
-    callback_gets_x : bool
-        scipy calls this method's callback with ``x`` only, never an ``OptimizeResult``.
     forwards_to : str or None
         The module-qualified function receiving the solver's ``**kwargs`` (the trust-region
         family forwards its options to ``_minimize_trust_region``).
@@ -55,6 +71,8 @@ class ScipyMethod:
         Without ``hessp`` the method approximates Hessian-vector products by differences
         of gradients (step option ``eps``): it then gets ``fun`` and ``jac`` separately,
         so that each difference costs a gradient, not a value and a gradient.
+    since : (int, int)
+        The first scipy version that has the method.
     """
 
     name: str
@@ -64,8 +82,8 @@ class ScipyMethod:
     solver: str
     limit_statuses: tuple[int, ...]
     forwards_to: str | None = None
-    callback_gets_x: bool = False
     differences_gradients: bool = False
+    since: tuple[int, int] = (1, 11)
 
     @property
     def key(self) -> str:
@@ -74,6 +92,7 @@ class ScipyMethod:
 
 
 _TRUST = "scipy.optimize._trustregion._minimize_trust_region"
+_PRIMA_COBYLA = SCIPY_VERSION >= (1, 16)
 
 _NONE, _OPT, _HESSP, _DENSE = (
     HessianUse.NONE,
@@ -86,7 +105,7 @@ _METHODS = (
     ScipyMethod("L-BFGS-B", True, _NONE, True, "_minimize_lbfgsb", (1,)),
     ScipyMethod("BFGS", True, _NONE, False, "_minimize_bfgs", (1,)),
     ScipyMethod("CG", True, _NONE, False, "_minimize_cg", (1,)),
-    ScipyMethod("TNC", True, _NONE, True, "_minimize_tnc", (3,), callback_gets_x=True),
+    ScipyMethod("TNC", True, _NONE, True, "_minimize_tnc", (3,)),
     ScipyMethod("SLSQP", True, _NONE, True, "_minimize_slsqp", (9,)),
     ScipyMethod(
         "Newton-CG", True, _OPT, False, "_minimize_newtoncg", (1,), differences_gradients=True
@@ -98,12 +117,17 @@ _METHODS = (
     ScipyMethod("trust-exact", True, _DENSE, False, "_minimize_trustregion_exact", (1,), _TRUST),
     ScipyMethod("Nelder-Mead", False, _NONE, True, "_minimize_neldermead", (1, 2)),
     ScipyMethod("Powell", False, _NONE, True, "_minimize_powell", (1, 2)),
-    ScipyMethod("COBYLA", False, _NONE, True, "_minimize_cobyla", (3,), callback_gets_x=True),
-    ScipyMethod("COBYQA", False, _NONE, True, "_minimize_cobyqa", (5, 6), callback_gets_x=True),
+    # scipy 1.16 replaced COBYLA's Fortran code (status 2: evaluation limit) by PRIMA's
+    # (status 3: MAXFUN_REACHED, while 2 means a failed trust-region subproblem).
+    ScipyMethod("COBYLA", False, _NONE, True, "_minimize_cobyla", (3,) if _PRIMA_COBYLA else (2,)),
+    ScipyMethod("COBYQA", False, _NONE, True, "_minimize_cobyqa", (5, 6), since=(1, 14)),
 )
 
-SCIPY_METHODS: dict[str, ScipyMethod] = {m.key: m for m in _METHODS}
-"""Every scipy method gradopt runs, by lower-case name."""
+SCIPY_METHODS: dict[str, ScipyMethod] = {m.key: m for m in _METHODS if m.since <= SCIPY_VERSION}
+"""Every scipy method gradopt runs with the installed scipy, by lower-case name."""
+
+UNAVAILABLE: dict[str, ScipyMethod] = {m.key: m for m in _METHODS if m.since > SCIPY_VERSION}
+"""Methods that need a newer scipy than the installed one."""
 
 # What scipy.optimize.minimize passes itself (positionally or by name), never an option.
 _NOT_OPTIONS = frozenset(
@@ -125,6 +149,25 @@ def _resolve(qualified: str) -> object:
     return getattr(importlib.import_module(module), name)
 
 
+def callback_gets_result(method: ScipyMethod) -> bool:
+    """Whether scipy hands this method's callback an ``OptimizeResult`` when its parameter
+    is named ``intermediate_result`` (TNC, and before scipy 1.16 SLSQP and COBYLA, call
+    it with ``x``; giving them such a callback breaks scipy's handling of fixed variables).
+    """
+    import scipy.optimize._minimize as scipy_minimize
+
+    new_style = getattr(scipy_minimize, "MINIMIZE_METHODS_NEW_CB", None)
+    return method.key != "tnc" if new_style is None else method.key in new_style
+
+
+def solver_functions(method: ScipyMethod) -> list[Callable[..., object]]:
+    """scipy's per-method function and the function its ``**kwargs`` go to, if any."""
+    functions = [_resolve("scipy.optimize._minimize." + method.solver)]
+    if method.forwards_to is not None:
+        functions.append(_resolve(method.forwards_to))
+    return functions  # type: ignore[return-value]
+
+
 @functools.cache
 def accepted_options(method: ScipyMethod) -> frozenset[str]:
     """The option names scipy's solver for `method` really consumes.
@@ -135,13 +178,11 @@ def accepted_options(method: ScipyMethod) -> frozenset[str]:
 
     Examples
     --------
-    >>> sorted(accepted_options(SCIPY_METHODS["bfgs"]))[:4]
-    ['c1', 'c2', 'disp', 'eps']
+    >>> {"gtol", "maxiter", "norm"} <= accepted_options(SCIPY_METHODS["bfgs"])
+    True
     """
     try:
-        names = _keyword_names(_resolve("scipy.optimize._minimize." + method.solver))
-        if method.forwards_to is not None:
-            names |= _keyword_names(_resolve(method.forwards_to))
+        names = frozenset().union(*(_keyword_names(f) for f in solver_functions(method)))
     except (ImportError, AttributeError):  # pragma: no cover - depends on scipy internals
         names = documented_options(method)
     return names

@@ -79,7 +79,7 @@ def _step(
         d = -state.g
         slope = -float(state.g @ state.g)
     found = armijo_backtracking(
-        guard.value_and_grad,
+        guard.trial_value_and_grad,
         state.x,
         state.f,
         slope,
@@ -92,6 +92,7 @@ def _step(
     if found is None:
         return None
     state.t = found.t
+    guard.accepted()
     return found.x, found.f, found.g
 
 
@@ -121,9 +122,13 @@ def _descend(
         except Abort as stop:
             status, detail = stop.status, stop.detail
             break
+        if stepped is None and guard.trouble is not None:
+            status, detail = Status.NON_FINITE, guard.could_not_recover()
+            break
         if stepped is None:
             status = Status.LINE_SEARCH_FAILED
-            detail = f"at iteration {nit + 1} after {opts.max_backtracks} trials"
+            detail = f"at iteration {nit + 1}: no step of the first {opts.max_backtracks} trials"
+            detail += " decreased f enough (and a shorter one would not move x)"
             break
         x_new, f_new, g_new = stepped
         nit += 1

@@ -8,13 +8,14 @@ from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 import numpy as np
+import scipy
 from scipy.optimize import OptimizeResult
 
 from gradopt._typing import ArrayLike, FloatArray, as_point
 from gradopt.exceptions import InvalidInputError
 from gradopt.gradients import FiniteDifference, GradientProvider
 from gradopt.optimizers._monitor import LAST_ITERATE
-from gradopt.optimizers._scipy_methods import SCIPY_METHODS, ScipyMethod
+from gradopt.optimizers._scipy_methods import SCIPY_METHODS, UNAVAILABLE, ScipyMethod
 from gradopt.optimizers._scipy_runner import run_scipy
 from gradopt.optimizers.gradient_descent import run_gradient_descent
 
@@ -87,13 +88,15 @@ def minimize(
         ``hessp`` when they use it; "trust-ncg" and "trust-krylov" need it, "dogleg" and
         "trust-exact" need a full Hessian, built from d products.
     bounds : sequence of (low, high) or scipy.optimize.Bounds, optional
-        For the methods that take bounds.
+        For the methods that take bounds; None, -inf or inf leaves a side open, NaN is
+        refused (as by :class:`~gradopt.FiniteDifference`), `x0` must lie inside.
     tol : float, optional
         Passed to scipy as ``tol``; for gradient descent, ``gtol``.
     options : dict, optional
         Method options. For gradient descent see
         :class:`~gradopt.optimizers.options.GradientDescentOptions`; for a scipy method,
-        its scipy options. A name the method does not accept is an error.
+        its scipy options. A name the method does not accept, or a value of the wrong
+        type or range, is an error.
     callback : callable, optional
         Called after each iteration with ``intermediate_result`` (an ``OptimizeResult``
         with ``x, fun, jac, nit``) if that is its only parameter's name, else with ``x``.
@@ -105,15 +108,18 @@ def minimize(
     -------
     scipy.optimize.OptimizeResult
         ``x, fun, jac, nit, nfev, njev, nhev, success, status, message, method``. `status`
-        is a :class:`~gradopt.Status` value; the counts are the provider's calls
+        is a :class:`~gradopt.Status` member; the counts are the provider's calls
         made during this run, finite-difference evaluations included. A NaN or infinity
-        stops the run with ``success=False``, status ``NON_FINITE`` and the last finite
-        iterate.
+        at a trial point shrinks the step; at an accepted iterate (or when the search
+        cannot get away from such values) it stops the run with ``success=False``,
+        status ``NON_FINITE`` and the last finite iterate. A success scipy claims at a
+        point that is not a minimum is reported as ``NOT_STATIONARY``.
 
     Raises
     ------
     InvalidInputError
-        Unknown method or option, bad `x0`, `bounds` or `callback`.
+        Unknown method, option or option value, bad `x0`, `tol`, `bounds` or
+        `callback`.
     MissingCapabilityError
         The method needs Hessian-vector products the provider does not have.
     KeyboardInterrupt
@@ -136,12 +142,20 @@ def minimize(
             "provider must be a GradientProvider (e.g. Analytic, FiniteDifference, "
             f"Autograd); got {type(provider).__name__}."
         )
+    if isinstance(method, str) and method.lower() in UNAVAILABLE:
+        since = ".".join(map(str, UNAVAILABLE[method.lower()].since))
+        raise InvalidInputError(
+            f"method {method!r} needs scipy >= {since}; this is scipy {scipy.__version__}."
+        )
     if not isinstance(method, str) or method.lower() not in _RUNNERS:
         raise InvalidInputError(
             f"unknown method {method!r}; valid methods: {', '.join(available_methods())}."
         )
     if tol is not None and not (
-        isinstance(tol, int | float | np.floating) and math.isfinite(tol) and tol > 0
+        isinstance(tol, int | float | np.floating)
+        and not isinstance(tol, bool)
+        and math.isfinite(tol)
+        and tol > 0
     ):
         raise InvalidInputError(f"tol must be a positive number or None; got {tol!r}.")
     _, run = _RUNNERS[method.lower()]

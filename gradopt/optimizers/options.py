@@ -10,6 +10,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from gradopt._options import Count, Flag, Real
+
 __all__ = ["GradientDescentOptions"]
 
 
@@ -58,19 +60,19 @@ class GradientDescentOptions(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    learning_rate: float = Field(1.0, gt=0, allow_inf_nan=False)
+    learning_rate: Real = Field(1.0, gt=0, allow_inf_nan=False)
     line_search: Literal["armijo", "none"] = "armijo"
     initial_step: Literal["bb", "previous", "constant"] = "bb"
-    momentum: float = Field(0.0, ge=0, lt=1)
-    nesterov: bool = False
-    gtol: float = Field(1e-5, gt=0, allow_inf_nan=False)
-    ftol: float | None = Field(None, ge=0, allow_inf_nan=False)
-    max_iter: int = Field(10_000, ge=0)
-    history: bool = False
-    armijo_c1: float = Field(1e-4, gt=0, lt=1)
-    step_shrink: float = Field(0.5, gt=0, lt=1)
-    step_growth: float = Field(2.0, ge=1, allow_inf_nan=False)
-    max_backtracks: int = Field(60, ge=1)
+    momentum: Real = Field(0.0, ge=0, lt=1)
+    nesterov: Flag = False
+    gtol: Real = Field(1e-5, gt=0, allow_inf_nan=False)
+    ftol: Real | None = Field(None, ge=0, allow_inf_nan=False)
+    max_iter: Count = Field(10_000, ge=0)
+    history: Flag = False
+    armijo_c1: Real = Field(1e-4, gt=0, lt=1)
+    step_shrink: Real = Field(0.5, gt=0, lt=1)
+    step_growth: Real = Field(2.0, ge=1, allow_inf_nan=False)
+    max_backtracks: Count = Field(60, ge=1)
 
     @model_validator(mode="after")
     def _nesterov_needs_momentum(self) -> GradientDescentOptions:

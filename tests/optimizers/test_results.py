@@ -37,3 +37,13 @@ def test_public_names() -> None:
     assert gradopt.__all__ == sorted(gradopt.__all__)
     for name in gradopt.optimizers.__all__:
         assert getattr(gradopt.optimizers, name).__doc__
+
+
+def test_status_compares_with_the_enum_and_with_its_code() -> None:
+    """The docs promise ``res.status == gradopt.Status.MAX_ITER``: Status is an IntEnum."""
+    from scipy.optimize import rosen, rosen_der
+
+    res = gradopt.minimize(gradopt.Analytic(rosen, rosen_der), [-1.2, 1.0], options={"maxiter": 2})
+    assert res.status == gradopt.Status.MAX_ITER and res.status == 1
+    assert res.status is Status.MAX_ITER and isinstance(res.status, int)
+    assert res.status != Status.SUCCESS

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy.optimize import OptimizeResult, rosen, rosen_der
 
-from gradopt import Analytic, Autograd, BaseProvider, minimize
+from gradopt import Analytic, BaseProvider, minimize
 from gradopt.exceptions import NonFiniteEvaluationError
 from gradopt.optimizers import Status, available_methods
 from gradopt.optimizers._scipy_methods import SCIPY_METHODS, HessianUse
@@ -62,17 +62,42 @@ def test_infinite_gradient_is_named() -> None:
     assert np.all(np.isfinite(res.x)) and res.x[0] <= 1
 
 
-@pytest.mark.parametrize("method", available_methods())
-def test_every_method_stops_cleanly_at_nan(method: str) -> None:
+def _provider(method: str, fun: Any, grad: Any) -> Analytic:
     spec = SCIPY_METHODS.get(method.lower())
     needs_hessp = spec is not None and spec.hessian is not HessianUse.NONE
-    provider = Autograd(cliff) if needs_hessp else Analytic(cliff, cliff_grad)
-    res = minimize(provider, [0.0, 0.0], method)
-    assert not res.success, res.message
-    assert res.status == Status.NON_FINITE.value
-    assert "iteration" in res.message and "returning the last finite iterate" in res.message
+    return Analytic(fun, grad, hessp=(lambda x, v: 2.0 * v) if needs_hessp else None)
+
+
+@pytest.mark.parametrize("method", available_methods())
+def test_every_method_backs_off_a_nan_cliff(method: str) -> None:
+    """NaN beyond x[0] = 2 is a wall at trial points: the run ends at a finite point
+    before it, whatever the verdict (the constrained minimum is (2, 3))."""
+    res = minimize(_provider(method, cliff, cliff_grad), [0.0, 0.0], method)
     assert np.all(np.isfinite(res.x)) and res.x[0] <= 2
     assert np.isfinite(res.fun) and res.fun == pytest.approx(cliff(res.x))
+    if res.status == Status.NON_FINITE:
+        assert "returning the last finite iterate" in res.message
+    else:
+        assert res.fun < cliff(np.zeros(2))  # it moved downhill
+
+
+@pytest.mark.parametrize("method", available_methods())
+def test_every_method_stops_when_f_turns_nan_for_good(method: str) -> None:
+    """After a few calls f is NaN everywhere: no search can recover, and the run ends
+    with NON_FINITE and the last finite iterate."""
+    calls = 0
+
+    def fun(x: Any) -> float:
+        nonlocal calls
+        calls += 1
+        return float(rosen(x)) if calls <= 5 else np.nan
+
+    provider = _provider(method, fun, rosen_der)
+    res = minimize(provider, [-1.2, 1.0], method)
+    assert res.status == Status.NON_FINITE, res.message
+    assert "returning the last finite iterate" in res.message
+    assert np.all(np.isfinite(res.x)) and np.isfinite(res.fun)
+    assert res.fun == float(rosen(res.x))
 
 
 @pytest.mark.parametrize("method", ["Newton-CG", "trust-ncg", "trust-exact"])
@@ -94,12 +119,22 @@ class _Failing(BaseProvider):
         return float(cliff(x)), cliff_grad(x)
 
 
-@pytest.mark.parametrize("method", ["gradient-descent", "L-BFGS-B", "BFGS"])
+@pytest.mark.parametrize("method", ["gradient-descent", "BFGS"])
 def test_non_finite_evaluation_error_is_reported_like_nan(method: str) -> None:
     res = minimize(_Failing(cliff), [0.0, 0.0], method)
     assert res.status == Status.NON_FINITE.value
     assert "f returned nan at x + h e_0" in res.message
-    assert np.all(np.isfinite(res.x)) and res.x[0] <= 2
+    assert "at a trial point" in res.message and "could not recover" in res.message
+    assert np.all(np.isfinite(res.x)) and 1.9 < res.x[0] <= 2
+
+
+def test_a_false_convergence_of_scipy_is_caught() -> None:
+    """scipy's L-BFGS-B, after an infinite trial value, claims convergence at
+    (0.707, 0.707) on the cliff with the gradient at (-4.6, -4.6); gradopt checks the
+    claim against the gradient and a step downhill."""
+    res = minimize(_Failing(cliff), [0.0, 0.0], "L-BFGS-B")
+    assert not res.success and res.status == Status.NOT_STATIONARY
+    assert "a step of" in res.message and "CONVERGENCE" in res.message
 
 
 # ------------------------------------------------------------------------ callbacks
