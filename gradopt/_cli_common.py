@@ -187,20 +187,18 @@ def counting_progress(
 
 
 def scalar_value(fun: Callable[..., Any], x: Any, label: str) -> float:
-    """``fun(x)`` as a finite float, or a :class:`CommandError` that says what it was."""
+    """``fun(x)`` as a finite float (by the rule every provider applies to what f
+    returns), or a :class:`CommandError` that says what it was."""
+    from gradopt._typing import as_scalar_value
+    from gradopt.exceptions import ObjectiveError
+
     try:
-        value = fun(x)
+        result = as_scalar_value(fun(x), what=label)
+    except ObjectiveError as exc:
+        raise CommandError(f"at x0, {exc}") from None
     except Exception as exc:
-        raise CommandError(
-            f"{label} failed at x0: {one_line(exc)} ({type(exc).__name__})"
-        ) from None
-    arr = np.asarray(value)
-    if arr.size != 1 or arr.dtype.kind not in "biuf":
-        raise CommandError(
-            f"{label} must return one real number; at x0 it returned "
-            f"{type(value).__name__} of shape {arr.shape} and dtype {arr.dtype}"
-        )
-    result = float(arr.reshape(()))
+        message = f"{one_line(exc)} ({type(exc).__name__})"
+        raise CommandError(f"{label} failed at x0: {message}") from None
     if not np.isfinite(result):
         raise CommandError(f"{label} is not finite at x0: {result}")
     return result

@@ -194,8 +194,7 @@ def step_error(
         predicted = (
             np.sqrt(_EPS * abs(true) / (model.trunc * higher)) if higher > 0 else float(np.inf)
         )
-    smoothed = _running_quartile(grid, errors)
-    best = int(np.nanargmin(smoothed)) if np.isfinite(smoothed).any() else 0
+    best_step, best_error = _bottom_of_the_v(grid, errors)
     return StepErrorResult(
         method=method,
         x0=t0,
@@ -206,8 +205,8 @@ def step_error(
         truncation=truncation,
         roundoff=roundoff,
         plateau=(estimates == 0.0) & (true != 0.0),
-        best_step=float(grid[best]),
-        best_error=float(smoothed[best]),
+        best_step=best_step,
+        best_error=best_error,
         predicted_best_step=float(predicted),
         higher_derivative=higher,
     )
@@ -229,8 +228,7 @@ def _richardson_study(
             continue
         estimates[k], bounds[k] = float(g[0]), float(err[0])
     errors = np.abs(estimates - true)
-    smoothed = _running_quartile(grid, errors)
-    best = int(np.nanargmin(smoothed)) if np.isfinite(smoothed).any() else 0
+    best_step, best_error = _bottom_of_the_v(grid, errors)
     nan = np.full(grid.size, np.nan)
     return StepErrorResult(
         method="richardson",
@@ -242,8 +240,8 @@ def _richardson_study(
         truncation=nan,
         roundoff=nan.copy(),
         plateau=np.zeros(grid.size, dtype=bool),
-        best_step=float(grid[best]),
-        best_error=float(smoothed[best]),
+        best_step=best_step,
+        best_error=best_error,
         predicted_best_step=float(METHODS["richardson"].rel_step),
         higher_derivative=float("nan"),
         error_estimates=bounds,
@@ -303,6 +301,13 @@ def _nth_derivative(phi: Callable[[Any], Any], t0: float, n: int, scale: float) 
 
     value, _ = Rounds(1).run(window(None, 0), window, allowed)
     return float(value[0]) if np.isfinite(value[0]) else float("nan")
+
+
+def _bottom_of_the_v(steps: FloatArray, errors: FloatArray) -> tuple[float, float]:
+    """The step where the smoothed error (:func:`_running_quartile`) is smallest, and it."""
+    smoothed = _running_quartile(steps, errors)
+    best = int(np.nanargmin(smoothed)) if np.isfinite(smoothed).any() else 0
+    return float(steps[best]), float(smoothed[best])
 
 
 def _running_quartile(steps: FloatArray, errors: FloatArray) -> FloatArray:

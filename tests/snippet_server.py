@@ -10,6 +10,7 @@ process group is killed after it exits (workers it left) or at the timeout.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -17,19 +18,19 @@ import sys
 import time
 from typing import Any
 
-import autograd.numpy  # noqa: F401  (imported once, here, for every child)
-import matplotlib
+# Imported once, here, for every child (MPLBACKEND=Agg comes from the environment).
+import autograd.numpy
+import matplotlib.pyplot
+import numpy
+import scipy.integrate
+import scipy.optimize
+import sklearn.linear_model
+import sympy
 
-matplotlib.use("Agg")
-import matplotlib.pyplot  # noqa: E402, F401
-import numpy  # noqa: E402, F401
-import scipy.integrate  # noqa: E402, F401
-import scipy.optimize  # noqa: E402, F401
-import sklearn.linear_model  # noqa: E402, F401
-import sympy  # noqa: E402, F401
+import gradopt
+import gradopt.linear_model
 
-import gradopt  # noqa: E402, F401
-import gradopt.linear_model  # noqa: E402, F401
+_PRELOADED = (autograd.numpy, matplotlib.pyplot, numpy, scipy, sklearn, sympy, gradopt)
 
 
 def _wait(pid: int, timeout: float) -> int | str:
@@ -43,10 +44,8 @@ def _wait(pid: int, timeout: float) -> int | str:
             code = "timeout"
             break
         time.sleep(0.02)
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, signal.SIGKILL)  # the child (on timeout) and whatever it left
-    except ProcessLookupError:
-        pass
     if code == "timeout":
         os.waitpid(pid, 0)
     return code

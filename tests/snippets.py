@@ -116,9 +116,7 @@ def md_snippets(path: Path) -> list[Snippet]:
 def all_snippets() -> list[Snippet]:
     """The README's blocks and those of every page under docs/ (not generated ones)."""
     generated = {"_build", "_generated", "generated", "auto_examples"}
-    pages = [
-        p for p in sorted((ROOT / "docs").rglob("*")) if not generated & set(p.parts)
-    ]
+    pages = [p for p in sorted((ROOT / "docs").rglob("*")) if not generated & set(p.parts)]
     found = md_snippets(ROOT / "README.md")
     for page in pages:
         if page.suffix == ".rst":

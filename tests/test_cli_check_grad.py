@@ -91,7 +91,7 @@ class _Sink:
         (["{m}:f", "nosuchmodule_xyz:g"], "GRADIENT nosuchmodule_xyz:g: no module named"),
         (["{m}:f", "{m}:missing"], "module '{m}' has no 'missing'"),
         (["{m}:NOT_A_FUNCTION", "{m}:grad"], "'NOT_A_FUNCTION' is a int, not a function"),
-        (["{m}:vector", "{m}:grad"], "must return one real number"),
+        (["{m}:vector", "{m}:grad"], "must return a scalar"),
         (["{m}:raises", "{m}:grad"], "failed at x0: divided by nothing (ZeroDivisionError)"),
         (["{m}:real_only", "{m}:grad", "--reference", "complex"], "the check failed"),
         (["{m}:f", "{m}:grad", "--rtol", "0"], "--rtol must be a positive number"),

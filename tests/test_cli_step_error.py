@@ -94,7 +94,7 @@ def test_a_user_function_with_a_richardson_reference(
     [
         (["--x0", "1", "--component", "1"], "--component 1 is out of range for --x0 with 1"),
         (["--function", "rosen", "--x0", "1"], "--function rosen needs at least 2 coordinates"),
-        (["--function", "{m}:vector", "--x0", "1,2"], "must return one real number"),
+        (["--function", "{m}:vector", "--x0", "1,2"], "must return a scalar"),
         (["--function", "{m}:raises"], "failed at x0: divided by nothing (ZeroDivisionError)"),
         (["--function", "{m}:real_only", "--method", "complex"], "needs f to carry complex"),
         (["--function", "{m}:nope"], "--function {m}:nope: module '{m}' has no 'nope'"),

@@ -150,8 +150,7 @@ def _documented_in_api() -> set[int]:
         elif in_summary and line.strip() and not line.startswith(" "):
             in_summary = False
         elif in_summary and line.startswith("   ") and not line.strip().startswith(":"):
-            if line.strip():
-                found.add(id(_resolve(f"{current}.{line.strip()}")))
+            found.add(id(_resolve(f"{current}.{line.strip()}")))
     return found
 
 
