@@ -10,6 +10,8 @@ matrix products. The only rule: write f with ``autograd.numpy`` and build new ar
 instead of assigning into them.
 """
 
+from functools import partial
+
 import autograd.numpy as anp
 import matplotlib.pyplot as plt
 import numpy as np
@@ -65,7 +67,7 @@ print(f"central:  {g_fd}  ({fd.nfev} calls of f)")
 speeds = np.linspace(29.0, 31.0, 21)
 curves = {}
 for interpolate in (False, True):
-    f = lambda p, interpolate=interpolate: miss(p, interpolate)  # noqa: E731
+    f = partial(miss, interpolate=interpolate)
     rows = [Autograd(f).value_and_grad(np.array([0.6, s])) for s in speeds]
     curves[interpolate] = (np.array([v for v, _ in rows]), np.array([g[1] for _, g in rows]))
 d_fd = [FiniteDifference(miss).grad(np.array([0.6, s]))[1] for s in speeds]

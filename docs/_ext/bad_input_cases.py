@@ -245,7 +245,12 @@ def _cli(argv: list[str]) -> tuple[str, str]:
 
 
 def _table(title: str, columns: list[str], rows: list[list[str]], widths: str) -> str:
-    lines = [f".. list-table:: {title}", "   :header-rows: 1", f"   :widths: {widths}", ""]
+    lines = [
+        f".. list-table:: {title}".rstrip(),
+        "   :header-rows: 1",
+        f"   :widths: {widths}",
+        "",
+    ]
     for row in [columns, *rows]:
         lines.append(f"   * - {row[0]}")
         lines += [f"     - {cell}" for cell in row[1:]]
@@ -277,7 +282,9 @@ def _matrix(
             [_escape(label), outcomes[entry, label].short, _literal(outcomes[entry, label].detail)]
             for label, _, _ in inputs
         ]
-        out.append(_table(_literal(entry), ["input", "outcome", "message"], rows, "18 22 60"))
+        heading = _literal(entry)
+        out.append(f"{heading}\n{'~' * len(heading)}\n\n")
+        out.append(_table("", ["input", "outcome", "message"], rows, "18 22 60"))
     return "".join(out)
 
 
