@@ -46,7 +46,9 @@ def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("function", type=function_spec, metavar="MODULE:FUNCTION")
     p.add_argument("gradient", type=function_spec, metavar="MODULE:GRADIENT")
-    p.add_argument("--x0", type=comma_floats, required=True, help="the point, e.g. 1,2,3")
+    p.add_argument(
+        "--x0", type=comma_floats, required=True, metavar="X0[,X1,...]", help="the point"
+    )
     p.add_argument(
         "--reference",
         choices=REFERENCES,
@@ -57,7 +59,11 @@ def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
         "written with autograd.numpy)",
     )
     p.add_argument(
-        "--rtol", type=number, default=1e-6, help="largest relative error accepted (1e-6)"
+        "--rtol",
+        type=number,
+        default=1e-6,
+        metavar="RTOL",
+        help="largest relative error accepted (default: 1e-6)",
     )
 
 

@@ -79,19 +79,25 @@ def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
         help="f: sum(sin(x)), sum(exp(x)), scipy's Rosenbrock, or your own (default: sin)",
     )
     p.add_argument(
-        "--x0", type=comma_floats, default=np.array([1.0]), help="the point, e.g. 1 or 1,2,3"
+        "--x0",
+        type=comma_floats,
+        default=np.array([1.0]),
+        metavar="X0[,X1,...]",
+        help="the point, e.g. 1 or 1,2,3 (default: 1)",
     )
     p.add_argument("--method", choices=METHODS, default="forward", help="(default: forward)")
     p.add_argument(
         "--component",
         type=non_negative_int,
         default=0,
-        help="study df/dx_j for this j (default: 0)",
+        metavar="J",
+        help="study df/dx_J (default: 0)",
     )
     p.add_argument(
         "--derivative",
         type=number,
-        help="the true df/dx_j at x0, if known (default: the built-in formula, or "
+        metavar="VALUE",
+        help="the true df/dx_J at x0, if known (default: the built-in formula, or "
         "Richardson extrapolation for your own function)",
     )
     p.add_argument("--plot", type=Path, metavar="OUT.png", help="save the log-log picture here")
