@@ -161,7 +161,7 @@ def _point_entries() -> dict[str, Callable[[Callable[[Any], Any], Any], Any]]:
             Analytic(fun, grad_of(fun)), x, method="gradient-descent"
         ),
         "check_gradient(f, g, x)": lambda fun, x: check_gradient(fun, grad_of(fun), x),
-        "step_error(f, x, derivative=1.0)": lambda fun, x: step_error(fun, x, 1.0),
+        "step_error(f, x, derivative=3.0)": lambda fun, x: step_error(fun, x, 3.0),
     }
 
 
