@@ -26,6 +26,7 @@ __all__ = [
     "csv_problem",
     "fit_all",
     "render",
+    "run_contenders",
     "synthetic_problem",
 ]
 
@@ -60,6 +61,7 @@ class Row:
     nit: int | None = None
     nfev: int | None = None
     ngev: int | None = None
+    outliers: np.ndarray[Any, np.dtype[np.bool_]] | None = None  # the fit's own flags
 
 
 @dataclass
@@ -190,6 +192,15 @@ def fit_all(
     skipped or failed, and the warnings each fit gave, one line each). `iterate` wraps
     the list of fits (a progress bar)."""
     fits, notes = contenders(problem, epsilon, alpha, fd_max_features)
+    return run_contenders(fits, notes, iterate)
+
+
+def run_contenders(
+    fits: list[Contender],
+    notes: list[str],
+    iterate: Callable[[list[Contender]], Iterable[Contender]] = iter,
+) -> tuple[list[Row], list[str]]:
+    """Fit each contender in turn, timed, its warnings and failures made notes."""
     rows = []
     for contender in iterate(fits):
         with warnings.catch_warnings(record=True) as caught, np.errstate(all="warn"):

@@ -4,8 +4,9 @@ One panel shows the fits themselves: for one feature the data and each method's 
 for more the coefficients beside the truth. Then one panel per method with its residuals
 ``y - X coef - intercept`` by sample, on a scale that is linear near zero and
 logarithmic beyond (outliers 100 times the noise stay on the picture), the band
-``± epsilon · scale`` that a Huber fit treats as inliers shaded. Marked outliers are the
-targets the synthetic problem shifted or, for a CSV file, those gradopt's fit flags.
+``± epsilon · scale`` that a Huber fit treats as inliers shaded (in robust mode, the rows
+each fit flags are ringed instead). Marked outliers are the rows the synthetic problem
+shifted or, for a CSV file, those gradopt's first fit flags.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ def _marked(problem: Problem, rows: list[Row], epsilon: float) -> tuple[Any, str
     mask = np.zeros(problem.y.size, dtype=bool)
     if problem.shifted is not None:
         mask[problem.shifted] = True
-        return mask, "shifted targets (outliers)"
+        return mask, "planted outliers"
     flagger = next((r for r in rows if r.name.startswith("gradopt") and r.scale), None)
     if flagger is None or flagger.scale is None:
         return mask, "outliers"
@@ -54,17 +55,23 @@ def draw_demo(fig: Any, problem: Problem, rows: list[Row], epsilon: float) -> No
         _data_and_lines(axes[0], problem, rows, outliers, what, _spread(problem.y, outliers))
     else:
         _coefficients(axes[0], problem, rows)
-    # Residuals: linear up to a few times the best fit's inlier spread, logarithmic beyond.
-    linthresh = _spread(_residuals(problem, rows[0]), outliers) if rows else 1.0
-    for k, (ax, row) in enumerate(zip(axes[1:], rows, strict=False)):
-        r = _residuals(problem, row)
+    # Residuals on one scale for every panel: linear up to a few times the best fit's
+    # inlier spread, logarithmic beyond.
+    residuals = [_residuals(problem, row) for row in rows]
+    linthresh = min((_spread(r, outliers) for r in residuals), default=1.0)
+    top = max((float(np.max(np.abs(r))) for r in residuals), default=1.0) * 1.5
+    for k, (ax, row, r) in enumerate(zip(axes[1:], rows, residuals, strict=False)):
         index = np.arange(r.size)
         ax.plot(index[~outliers], r[~outliers], ".", ms=2.5, color="0.45", label="inliers")
         ax.plot(index[outliers], r[outliers], "x", ms=4, color="tab:red", label=what)
-        if row.scale is not None:
+        if row.outliers is not None:  # the fit's own flags (robust mode)
+            flag = row.outliers
+            ax.plot(index[flag], r[flag], "o", mfc="none", mec="k", ms=5, label="flagged")
+        elif row.scale is not None:
             band = epsilon * row.scale
             ax.axhspan(-band, band, color=_COLORS[k % 6], alpha=0.2, label="± epsilon·scale")
         ax.set_yscale("symlog", linthresh=linthresh, linscale=1.5)
+        ax.set_ylim(-top, top)
         ax.axhline(0.0, color="k", lw=0.6)
         ax.set_title(f"{row.name}: residuals", fontsize="medium")
         ax.set_xlabel("sample")

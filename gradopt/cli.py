@@ -5,7 +5,9 @@
   with each gradient provider, scikit-learn's HuberRegressor and ordinary least squares
   (see :mod:`gradopt._cli_demo`), and prints one table, with notes on fits skipped
   (finite differences on wide data) or failed and on the warnings each fit gave;
-  ``--plot`` draws the fits (:mod:`gradopt._cli_demo_plot`).
+  ``--mode robust`` fits the robust family against leverage points instead
+  (:mod:`gradopt._cli_demo_robust`); ``--plot`` draws the fits
+  (:mod:`gradopt._cli_demo_plot`).
 - ``gradopt step-error`` runs the step-size study (:mod:`gradopt._cli_step_error`).
 - ``gradopt check-grad`` checks a hand-written gradient (:mod:`gradopt._cli_check_grad`).
 
@@ -39,8 +41,12 @@ from gradopt._cli_demo import (
     csv_problem,
     fit_all,
     render,
+    run_contenders,
     synthetic_problem,
 )
+from gradopt._cli_demo_robust import contenders as robust_contenders
+from gradopt._cli_demo_robust import leverage_problem
+from gradopt._cli_demo_robust import render as render_robust
 
 __all__ = ["main"]
 
@@ -62,6 +68,14 @@ def _register_demo(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
         "file): gradopt's HuberRegressor with each gradient provider, scikit-learn's "
         "HuberRegressor and least squares, in one table.",
     )
+    demo.add_argument(
+        "--mode",
+        choices=("huber", "robust"),
+        default="huber",
+        help="huber: HuberRegressor with every gradient provider, scikit-learn's and least "
+        "squares (the default); robust: RobustRegressor's least squares, Huber M, bisquare "
+        "M and MM, the shifted rows moved to a far leverage point",
+    )
     demo.add_argument("--n-samples", type=positive_int, default=1000, help="default: 1000")
     demo.add_argument("--n-features", type=positive_int, default=10, help="default: 10")
     demo.add_argument(
@@ -77,14 +91,13 @@ def _register_demo(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
         help="a CSV file (UTF-8) with a header row of distinct names, all values numeric",
     )
     demo.add_argument("--target", help="the CSV column to predict (with --data)")
-    demo.add_argument("--epsilon", type=number, default=1.35, help="Huber threshold (1.35)")
-    demo.add_argument("--alpha", type=number, default=1e-4, help="L2 penalty (1e-4)")
+    demo.add_argument("--epsilon", type=number, help="Huber threshold (1.35; huber mode)")
+    demo.add_argument("--alpha", type=number, help="L2 penalty (1e-4; huber mode)")
     demo.add_argument(
         "--fd-max-features",
         type=non_negative_int,
-        default=FD_MAX_FEATURES,
         help="skip the finite-difference fit above this many features "
-        f"(default: {FD_MAX_FEATURES})",
+        f"(default: {FD_MAX_FEATURES}; huber mode)",
     )
     demo.add_argument(
         "--plot",
@@ -95,11 +108,20 @@ def _register_demo(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     )
 
 
+_HUBER_ONLY = {"epsilon": 1.35, "alpha": 1e-4, "fd_max_features": FD_MAX_FEATURES}
+
+
 def _demo(args: argparse.Namespace) -> tuple[str, int]:
     from gradopt._cli_plot import check_plot_path, save_figure
 
     if (args.data is None) != (args.target is None):
         raise CommandError("--data and --target go together")
+    for name, default in _HUBER_ONLY.items():
+        if getattr(args, name) is None:
+            setattr(args, name, default)
+        elif args.mode != "huber":
+            option = "--" + name.replace("_", "-")
+            raise CommandError(f"{option} applies to --mode huber, not --mode {args.mode}")
     if not (math.isfinite(args.epsilon) and args.epsilon >= 1.0):
         raise CommandError(f"--epsilon must be a finite number >= 1, got {args.epsilon}")
     if not (math.isfinite(args.alpha) and args.alpha >= 0.0):
@@ -110,16 +132,20 @@ def _demo(args: argparse.Namespace) -> tuple[str, int]:
         problem = csv_problem(args.data, args.target)
         check_fittable(problem, f"--data {str(args.data)!r}")
     else:
-        problem = synthetic_problem(
-            args.n_samples, args.n_features, args.outlier_fraction, args.seed
-        )
+        make = leverage_problem if args.mode == "robust" else synthetic_problem
+        problem = make(args.n_samples, args.n_features, args.outlier_fraction, args.seed)
         check_fittable(problem, f"--n-samples {args.n_samples}")
 
     def iterate(fits: list[Any]) -> Any:
         return progress_bar(args.quiet, "demo", " fits", fits)
 
-    rows, notes = fit_all(problem, args.epsilon, args.alpha, args.fd_max_features, iterate)
-    text = render(problem, rows, args.epsilon, args.alpha, notes)
+    if args.mode == "robust":
+        fits, notes = robust_contenders(problem, args.seed)
+        rows, notes = run_contenders(fits, notes, iterate)
+        text = render_robust(problem, rows, notes)
+    else:
+        rows, notes = fit_all(problem, args.epsilon, args.alpha, args.fd_max_features, iterate)
+        text = render(problem, rows, args.epsilon, args.alpha, notes)
     if args.plot is not None:
         from gradopt._cli_demo_plot import draw_demo, figure_size
 

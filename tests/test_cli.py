@@ -357,7 +357,7 @@ def test_demo_plot_draws_fits_with_outliers_marked(
     assert len(residuals) == len(rows) == 5
     # Panel 1: the data, the 10 shifted targets marked, one line per method.
     labels = [line.get_label() for line in data.get_lines()]
-    assert labels == ["data", "shifted targets (outliers)", *(row.name for row in rows)]
+    assert labels == ["data", "planted outliers", *(row.name for row in rows)]
     assert len(data.get_lines()[1].get_xdata()) == 10
     for ax, row in zip(residuals, rows, strict=True):
         assert ax.get_title() == f"{row.name}: residuals"
@@ -382,3 +382,38 @@ def test_demo_plot_of_a_csv_file_marks_the_outliers_huber_finds(tmp_path: Path) 
     marked = fig.axes[1].get_lines()[1]
     assert marked.get_label() == "outliers by gradopt analytic"
     assert {5, 17, 40} <= set(marked.get_xdata().astype(int))
+
+
+def test_demo_robust_mode_mm_resists_leverage_points(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "robust.png"
+    argv = ["demo", "--mode", "robust", "--n-samples", "400", "--n-features", "3"]
+    assert main([*argv, "--plot", str(out), "-q"]) == 0
+    text = capsys.readouterr().out
+    assert "20 rows moved to a far leverage point" in text
+    names = ["least squares", "Huber M (MAD scale)", "bisquare M", "MM (S start, bisquare)"]
+    rows = {
+        name: line[len(name) :].split()
+        for line in text.splitlines()
+        for name in [*names, "scikit-learn Huber"]
+        if line.startswith(name)
+    }
+    assert list(rows) == [*names, "scikit-learn Huber"]
+    errors = {name: float(cells[0]) for name, cells in rows.items()}
+    assert errors["MM (S start, bisquare)"] < 0.02
+    assert min(errors[n] for n in names[:3]) > 10 * errors["MM (S start, bisquare)"]
+    assert rows["MM (S start, bisquare)"][3:6] == ["20", "of", "20"]  # planted, all flagged
+    assert out.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_demo_robust_mode_on_a_csv_file_and_huber_only_options(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _small(tmp_path)
+    assert main(["demo", "--mode", "robust", "--data", str(path), "--target", "y"]) == 0
+    text = capsys.readouterr().out
+    assert "n = 40, d = 2" in text and "MM (S start, bisquare)" in text
+    assert main(["demo", "--mode", "robust", "--epsilon", "1.5"]) == 2
+    err = capsys.readouterr().err
+    assert err == "gradopt demo: error: --epsilon applies to --mode huber, not --mode robust\n"

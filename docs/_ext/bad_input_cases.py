@@ -216,6 +216,7 @@ CLI_CASES = [
     ["demo", "--data", "/nonexistent.csv", "--target", "y"],
     ["demo", "--data", "/dev/zero", "--target", "y"],
     ["demo", "--epsilon", "nan"],
+    ["demo", "--mode", "robust", "--alpha", "0.1"],
     ["step-error", "--function", "cosh"],
     ["step-error", "--x0", "1,nan"],
     ["step-error", "--function", "rosen", "--x0", "1"],

@@ -1,7 +1,7 @@
 """Pages the docs build generates into ``docs/_generated/`` before reading the sources.
 
 - ``cli_<command>.txt``: ``gradopt <command> --help`` as the parser prints it.
-- ``demo.txt``: what ``gradopt demo`` prints.
+- ``demo.txt``, ``demo_robust.txt``: what ``gradopt demo`` prints in each mode.
 - ``bad_input.inc``: the bad-input tables, from running every case (:mod:`bad_input_cases`).
 - ``bench_*.png``: figures drawn from the stored outputs of the benchmark scripts
   (``docs/benchmarks/*.txt``; :mod:`bench_figures`). Benchmarks are never run here.
@@ -42,12 +42,13 @@ def _cli_help() -> None:
 def _demo() -> None:
     from gradopt.cli import main
 
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        status = main(["demo", "--quiet"])
-    if status != 0:
-        raise RuntimeError(f"gradopt demo exited with status {status}")
-    (GENERATED / "demo.txt").write_text(out.getvalue())
+    for mode, name in (("huber", "demo.txt"), ("robust", "demo_robust.txt")):
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            status = main(["demo", "--mode", mode, "--quiet"])
+        if status != 0:
+            raise RuntimeError(f"gradopt demo --mode {mode} exited with status {status}")
+        (GENERATED / name).write_text(out.getvalue())
 
 
 def generate(app: Any) -> None:
