@@ -133,6 +133,11 @@ def _problem(args: argparse.Namespace) -> tuple[Callable[[Any], Any], str, float
         except Exception as exc:
             raise CommandError(f"{label}: no reference derivative: {one_line(exc)}") from None
         truth = float(g[j])
+        if not np.isfinite(truth):
+            raise CommandError(
+                f"{label}: Richardson extrapolation gave {truth} for df/dx_{j} at x0; "
+                "give the derivative with --derivative"
+            )
         source = f"Richardson extrapolation, ± {float(err[j]):.1e} (give --derivative if known)"
     return fun, label, truth, source
 
