@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from gradopt._cli_demo import Problem, Row
+from gradopt._cli_plot import quiet_symlog
 
 __all__ = ["draw_demo", "figure_size"]
 
@@ -46,6 +47,11 @@ def _marked(problem: Problem, rows: list[Row], epsilon: float) -> tuple[Any, str
 
 def draw_demo(fig: Any, problem: Problem, rows: list[Row], epsilon: float) -> None:
     """Fill `fig` with the demo's picture (see the module docstring)."""
+    with quiet_symlog():
+        _draw(fig, problem, rows, epsilon)
+
+
+def _draw(fig: Any, problem: Problem, rows: list[Row], epsilon: float) -> None:
     panels = 1 + len(rows)
     axes = fig.subplots((panels + 2) // 3, 3, squeeze=False).ravel()
     for ax in axes[panels:]:
