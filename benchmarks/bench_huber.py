@@ -9,7 +9,11 @@ HuberT runs at the two smallest sizes (a benchmark-only dependency: the ``bench`
 
 Targets (issue 4): the analytic path at most 0.35x scikit-learn's time at (1e5, 10) and
 (1e6, 20) with coefficients equal to 1e-6; the autograd path faster than scikit-learn
-for n >= 1e5; peak memory no higher than scikit-learn's.
+for n >= 1e5; peak memory no higher than scikit-learn's. Issue 11: the JAX path
+(``gradient="jax"``, when jax is installed) within 1.3x of the analytic path and faster
+than scikit-learn at (1e5, 10) and (1e6, 20). Its first fit at each shape compiles (timed
+and printed apart, "jax, first fit"); the row is the best of the later fits. Its peak
+counts numpy's allocations only: XLA's buffers are not traced.
 
 Run from the repository root::
 
@@ -20,6 +24,7 @@ Run from the repository root::
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import sys
 import time
@@ -81,6 +86,8 @@ def contenders(X: np.ndarray, y: np.ndarray) -> dict[str, Callable[[], Any]]:
         "gradopt analytic": lambda: HuberRegressor().fit(X, y),
         "gradopt autograd": lambda: HuberRegressor(gradient="autograd").fit(X, y),
     }
+    if importlib.util.find_spec("jax") is not None:
+        fits["gradopt jax"] = lambda: HuberRegressor(gradient="jax").fit(X, y)
     if X.shape[0] <= RLM_MAX_N:
         import statsmodels.api as sm
 
@@ -111,6 +118,11 @@ def run_size(n: int, d: int, threads: int | None) -> None:
     results: dict[str, tuple[float, Any, float]] = {}
     with threadpool_limits(limits=threads), warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
+        if "gradopt jax" in fits and threads == 1:  # compiles once per shape
+            start = time.perf_counter()
+            fits["gradopt jax"]()
+            first = 1e3 * (time.perf_counter() - start)
+            print(f"| ({n:.0e}, {d}) | | gradopt jax, first fit | {first:.1f} | | | | | | |")
         for name, fit in fits.items():
             seconds, model = best_time(fit)
             results[name] = (seconds, model, peak_memory(fit))
@@ -125,14 +137,26 @@ def run_size(n: int, d: int, threads: int | None) -> None:
             f"{seconds / ref_seconds:.2f} | {peak / 1e6:.1f} | {peak / ref_peak:.2f} | "
             f"{nit} | {nfev} | {gap:.1e} |"
         )
+    if "gradopt jax" in results:
+        ratio = results["gradopt jax"][0] / results["gradopt analytic"][0]
+        faster = results["gradopt jax"][0] < ref_seconds
+        flags = f"{'ok' if ratio <= 1.3 else 'MISSED'}, faster than sklearn: {faster}"
+        print(f"| ({n:.0e}, {d}) | {label} | jax / analytic: {ratio:.2f} (<= 1.3: {flags}) |")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="skip (1e6, 20)")
+    parser.add_argument("--sizes", nargs="+", help="only these sizes, e.g. 100000x10 1000000x20")
     args = parser.parse_args()
     sizes = SIZES[:-1] if args.quick else SIZES
+    if args.sizes:
+        sizes = [(int(n), int(d)) for n, d in (s.split("x") for s in args.sizes)]
     print(f"load average before: {os.getloadavg()}; cores: {os.cpu_count()}")
+    if importlib.util.find_spec("jax") is not None:
+        import jax
+
+        print(f"JAX {jax.__version__} on {jax.devices()[0].platform}")
     print(
         "| (n, d) | BLAS | method | time [ms] | vs sklearn | peak [MB] | vs sklearn | "
         "nit | nfev | coef vs sklearn |"

@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from pathlib import Path
 
 DOCS = Path(__file__).resolve().parent
 sys.path.insert(0, str(DOCS.parent))  # the checkout's gradopt
 sys.path.insert(0, str(DOCS / "_ext"))  # the docs' own extensions
 os.environ.setdefault("MPLBACKEND", "Agg")
+# The gallery runs every example in this one process: once the JAX story has run, JAX
+# warns at each fork (the calibration story's worker pool), which the reader running
+# that story on its own never sees.
+warnings.filterwarnings("ignore", r"os\.fork\(\) was called", RuntimeWarning)
 
 import gradopt  # noqa: E402
 

@@ -5,8 +5,9 @@ The cost of a gradient
 Every gradient provider answers ``value_and_grad(x)``; what differs is what it costs.
 A finite difference calls f once per coordinate (forward, complex step) or twice
 (central), Richardson ten times; automatic differentiation traces *one* call of f and
-walks the trace backwards, whatever the dimension; a hand-written or symbolic gradient
-costs what its formula costs. Here is the count of calls of f and the time, against the
+walks the trace backwards, whatever the dimension (JAX compiles that trace once per shape
+of x, so each later call runs compiled code); a hand-written or symbolic gradient costs
+what its formula costs. Here is the count of calls of f and the time, against the
 dimension d, for the Rosenbrock function.
 """
 
@@ -14,16 +15,22 @@ import itertools
 import time
 
 import autograd.numpy as anp
+import jax.numpy as jnp
 import matplotlib.pyplot as plt
 import numpy as np
 from scipy.optimize import rosen, rosen_der
 
-from gradopt import Analytic, Autograd, FiniteDifference, Symbolic
+from gradopt import Analytic, Autograd, FiniteDifference, Jax, Symbolic
 
 
-def rosen_ad(x):
-    """Rosenbrock in autograd.numpy (scipy's rosen converts x with np.asarray)."""
-    return anp.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
+def rosen_with(xp):
+    """Rosenbrock written with the array module `xp` (autograd.numpy, jax.numpy): scipy's
+    rosen converts x with np.asarray, which automatic differentiation cannot trace."""
+
+    def f(x):
+        return xp.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
+
+    return f
 
 
 def rosen_symbolic(d):
@@ -39,7 +46,8 @@ PROVIDERS = {
     "central difference": lambda d: FiniteDifference(rosen, method="central"),
     "complex step": lambda d: FiniteDifference(rosen, method="complex"),
     "richardson": lambda d: FiniteDifference(rosen, method="richardson"),
-    "autograd": lambda d: Autograd(rosen_ad),
+    "autograd": lambda d: Autograd(rosen_with(anp)),
+    "jax (compiled)": lambda d: Jax(rosen_with(jnp)),
     "symbolic (sympy)": rosen_symbolic,
 }
 DIMS = [2, 4, 16, 64, 256]
@@ -75,7 +83,8 @@ for d in DIMS:
 # -------------------------------------
 # ``nfev`` counts every call of the user's function, including those a finite difference
 # makes (as scipy counts). Forward differences cost d + 1, central 2d + 1, the complex
-# step d + 1, Richardson 10d + 1; autograd, the analytic and the symbolic gradient one.
+# step d + 1, Richardson 10d + 1; autograd, JAX, the analytic and the symbolic gradient
+# one.
 
 print(f"{'provider':<22}" + "".join(f"{f'd = {d}':>9}" for d in DIMS))
 for name, row in calls.items():
@@ -101,9 +110,11 @@ fig.tight_layout()
 # The finite differences grow linearly with d, since each call of f costs about the same;
 # autograd's one traced call is slower than one plain call of f (it records every
 # operation), so below a few dimensions a finite difference is as fast, and beyond it
-# autograd wins by orders of magnitude. The analytic gradient is the fastest of all: when
-# you have it, use it (and check it, see :ref:`the derivative-checking example
-# <sphx_glr_auto_examples_08_derivative_checking.py>`).
+# autograd wins by orders of magnitude. JAX's compiled call is faster still (its first
+# call for a shape, not timed here, compiles: see :ref:`JAX against autograd
+# <sphx_glr_auto_examples_07_jax_vs_autograd.py>`). The analytic gradient is the fastest
+# of all: when you have it, use it (and check it, see :ref:`the derivative-checking
+# example <sphx_glr_auto_examples_08_derivative_checking.py>`).
 
 d_last = DIMS[-1]
 for name in PROVIDERS:

@@ -1,7 +1,7 @@
 """gradopt: optimize code that computes f, with the gradient from wherever suits it.
 
-Symbolic, numerical (finite differences) and automatic (autograd) derivatives share one
-interface, :class:`GradientProvider`, which every optimizer accepts.
+Symbolic, numerical (finite differences) and automatic (autograd, JAX) derivatives share
+one interface, :class:`GradientProvider`, which every optimizer accepts.
 """
 
 from gradopt.checking import check_gradient
@@ -12,6 +12,7 @@ from gradopt.gradients import (
     BaseProvider,
     FiniteDifference,
     GradientProvider,
+    Jax,
     SupportsHessp,
     Symbolic,
 )
@@ -26,6 +27,7 @@ __all__ = [
     "FiniteDifference",
     "GradientProvider",
     "GradoptError",
+    "Jax",
     "Status",
     "SupportsHessp",
     "Symbolic",

@@ -9,7 +9,10 @@ working::
     │   └── ObjectiveError       (ValueError)  the user's function or gradient returned
     │                                          something unusable (non-scalar, wrong shape)
     ├── ComplexStepError         (TypeError)   f does not carry complex numbers through
-    ├── AutogradTraceError       (TypeError)   autograd cannot trace f (e.g. in-place writes)
+    ├── TraceError               (TypeError)   an automatic-differentiation backend cannot
+    │   │                                      trace f (says what to change in f)
+    │   ├── AutogradTraceError                 ... autograd (e.g. in-place writes)
+    │   └── JaxTraceError                      ... JAX (e.g. a Python ``if`` on a traced value)
     ├── MissingCapabilityError   (TypeError)   a method needs e.g. ``hessp`` the provider lacks
     ├── EvaluationError          (RuntimeError) an evaluation of f failed during a finite
     │   │                                      difference (names the coordinate and point)
@@ -33,9 +36,11 @@ __all__ = [
     "EvaluationTimeoutError",
     "GradoptError",
     "InvalidInputError",
+    "JaxTraceError",
     "MissingCapabilityError",
     "NonFiniteEvaluationError",
     "ObjectiveError",
+    "TraceError",
 ]
 
 
@@ -55,8 +60,16 @@ class ComplexStepError(GradoptError, TypeError):
     """The complex-step method was used on a function that drops imaginary parts."""
 
 
-class AutogradTraceError(GradoptError, TypeError):
+class TraceError(GradoptError, TypeError):
+    """An automatic-differentiation backend could not trace the user's function."""
+
+
+class AutogradTraceError(TraceError):
     """autograd could not trace the user's function."""
+
+
+class JaxTraceError(TraceError):
+    """JAX could not trace the user's function (under ``jax.jit`` or at all)."""
 
 
 class MissingCapabilityError(GradoptError, TypeError):

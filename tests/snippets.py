@@ -12,6 +12,10 @@ paragraph that ends in ``::`` for a literal block)::
     .. snippet: skip (needs your data file)            (reStructuredText)
     <!-- snippet: skip (needs your data file) -->      (Markdown)
 
+Code of gradopt itself shown on a page is not a script: include it from the source with
+``.. literalinclude:: ../gradopt/<module>.py`` and ``:pyobject:`` (it is then always the
+code as it is), rather than copying an excerpt into a code block.
+
 Running: every block is one script, run in a process of its own with
 ``__name__ == "__main__"``, its own working directory and a timeout. Starting Python and
 importing numpy, scipy, scikit-learn and gradopt takes a second or more per process, so

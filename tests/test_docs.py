@@ -4,6 +4,7 @@ reference."""
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import pkgutil
 import re
 from collections.abc import Iterator
@@ -29,8 +30,16 @@ def runner() -> Iterator[Runner]:
     r.close()
 
 
+#: Optional packages a block may import, and when they are absent (an honest skip).
+OPTIONAL = {"jax": "jax is not installed (the jax extra; JAX needs Python >= 3.11)"}
+
+
 @pytest.mark.parametrize("snippet", RUN, ids=[s.id for s in RUN])
 def test_code_block_runs_as_a_script(snippet: Snippet, runner: Runner, tmp_path: Path) -> None:
+    for module, reason in OPTIONAL.items():
+        uses = re.search(rf"^\s*(import|from) {module}\b", snippet.code, re.MULTILINE)
+        if uses and importlib.util.find_spec(module) is None:
+            pytest.skip(reason)
     script = tmp_path / "snippet.py"
     script.write_text(snippet.code)
     status, output = runner.run(script, TIMEOUT)

@@ -16,6 +16,7 @@ PUBLIC = [
     "FiniteDifference",
     "GradientProvider",
     "GradoptError",
+    "Jax",
     "Status",
     "SupportsHessp",
     "Symbolic",

@@ -1,9 +1,16 @@
 """Gradient providers: one interface, several ways to get a derivative."""
 
-from gradopt.gradients._base import BaseProvider, GradientProvider, SupportsHessp, hessp_of
+from gradopt.gradients._base import (
+    BaseProvider,
+    GradientProvider,
+    SupportsHessp,
+    SupportsJvp,
+    hessp_of,
+)
 from gradopt.gradients.analytic import Analytic
-from gradopt.gradients.autograd import Autograd
+from gradopt.gradients.autograd import Autograd, ObjectArrayWarning
 from gradopt.gradients.finite_difference import FiniteDifference
+from gradopt.gradients.jax import Jax
 from gradopt.gradients.symbolic import Symbolic
 
 __all__ = [
@@ -12,7 +19,10 @@ __all__ = [
     "BaseProvider",
     "FiniteDifference",
     "GradientProvider",
+    "Jax",
+    "ObjectArrayWarning",
     "SupportsHessp",
+    "SupportsJvp",
     "Symbolic",
     "hessp_of",
 ]

@@ -269,7 +269,11 @@ def as_values(raw: list[Any] | np.ndarray[Any, Any], ev: Evaluation) -> np.ndarr
     if values is not None:
         if values.dtype is dtype and values.shape == (k,):  # the common case: 0.5 µs
             return values
-        if values.size == k and values.dtype.kind in _KINDS[ev.imaginary]:
+        if (
+            values.size == k
+            and values.dtype.kind in _KINDS[ev.imaginary]
+            and not any(isinstance(item, list | tuple) for item in raw)  # [1.0] is refused
+        ):
             return values.astype(dtype).reshape(k)
     out = np.empty(k, dtype=dtype)
     for i, item in enumerate(raw):  # the slow path names the first offending value

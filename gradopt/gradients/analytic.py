@@ -5,28 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-
-from gradopt._typing import ArrayLike, FloatArray, as_point_and_vector, as_scalar_value
-from gradopt.exceptions import InvalidInputError, MissingCapabilityError, ObjectiveError
+from gradopt._typing import FloatArray, as_scalar_value, format_point
+from gradopt.exceptions import InvalidInputError, ObjectiveError
 from gradopt.gradients._base import BaseProvider
 
 __all__ = ["Analytic"]
-
-
-def _checked_vector(value: Any, shape: tuple[int, ...], what: str) -> FloatArray:
-    if value is None:  # np.asarray(None, float) would be a silent NaN
-        raise ObjectiveError(
-            f"{what} returned None; it must return an array of shape {shape} "
-            "(the shape of x). Is a return statement missing?"
-        )
-    arr = np.asarray(value, dtype=np.float64)
-    if arr.shape != shape and not (arr.size == 1 == int(np.prod(shape))):
-        raise ObjectiveError(
-            f"{what} must return an array of shape {shape} (the shape of x); "
-            f"it returned shape {arr.shape}."
-        )
-    return arr.reshape(-1)
 
 
 class Analytic(BaseProvider):
@@ -38,7 +21,9 @@ class Analytic(BaseProvider):
         ``fun(x) -> float``.
     grad : callable, optional
         ``grad(x) -> array`` of the same shape as ``x``. Its shape is checked on each use.
-        Needed unless `value_and_grad` is given.
+        Needed unless `value_and_grad` is given. Return a new array each time: the
+        provider keeps the one returned (without copying it) as the cached gradient at
+        ``x``, and hands out copies.
     hessp : callable, optional
         ``hessp(x, v) -> array``, the Hessian at ``x`` times ``v``; enables Newton-type
         methods.
@@ -88,36 +73,31 @@ class Analytic(BaseProvider):
         self.gradient = grad
         self._hessp = hessp
         self._fused = value_and_grad
+        self._grad_label = "grad" if value_and_grad is None else "value_and_grad"
+        self._hessp_label = "hessp"
+        self._no_hessp_advice = "pass hessp= or use Autograd, Jax or Symbolic, which derive one"
 
     @property
     def has_hessp(self) -> bool:
         """Whether a Hessian-vector product was given."""
         return self._hessp is not None
 
-    def _compute_grad(self, x: FloatArray, f0: float | None) -> tuple[float | None, FloatArray]:
-        if self._fused is None:
+    def _compute_grad(self, x: FloatArray, f0: float | None) -> tuple[Any, Any]:
+        if self._fused is None:  # x.copy(): the user's function may write into it
             assert self.gradient is not None
-            g = self.gradient(self._user_shaped(x))
-            return None, _checked_vector(g, x.shape, "grad")
-        self.nfev += 1
-        out = self._fused(self._user_shaped(x))
-        if not (isinstance(out, tuple) and len(out) == 2):
+            return None, self.gradient(x.copy())
+        out = self._fused(x.copy())
+        try:
+            value, g = out
+        except (TypeError, ValueError):
             raise ObjectiveError(
-                f"value_and_grad must return a (value, gradient) pair; got {type(out).__name__}."
-            )
-        value, g = out
-        return as_scalar_value(value, "value_and_grad"), _checked_vector(
-            g, x.shape, "value_and_grad"
-        )
+                "value_and_grad must return a (value, gradient) pair; got "
+                f"{type(out).__name__} at x = {format_point(x)}."
+            ) from None
+        if value is None:  # to BaseProvider, None would mean "not computed"
+            as_scalar_value(value, "value_and_grad", x)  # raises, naming the point
+        return value, g
 
-    def hessp(self, x: ArrayLike, v: ArrayLike) -> FloatArray:
-        """Return the Hessian at `x` times `v`, shaped like `x`."""
-        if self._hessp is None:
-            raise MissingCapabilityError(
-                "This Analytic provider has no Hessian-vector product: pass hessp= "
-                "or use Autograd, which derives one."
-            )
-        point, vec, shape = as_point_and_vector(x, v)
-        self.nhev += 1
-        hv = self._hessp(point.reshape(shape), vec.reshape(shape))
-        return _checked_vector(hv, point.shape, "hessp").reshape(shape)
+    def _compute_hessp(self, x: FloatArray, v: FloatArray) -> Any:
+        assert self._hessp is not None  # else has_hessp is False and hessp() refuses
+        return self._hessp(x.copy(), v.copy())

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import threading
 import warnings
 from collections.abc import Callable
 from typing import Any
 
 import autograd
+import autograd.numpy as anp
 import numpy as np
+from autograd.numpy.numpy_boxes import ArrayBox
+from autograd.tracer import getval
 
-from gradopt._typing import ArrayLike, FloatArray, as_point_and_vector, as_scalar_value
-from gradopt.exceptions import AutogradTraceError
+from gradopt._typing import FloatArray, as_scalar_value
+from gradopt.exceptions import AutogradTraceError, ObjectiveError
 from gradopt.gradients._base import BaseProvider
 
-__all__ = ["Autograd"]
+__all__ = ["Autograd", "ObjectArrayWarning"]
 
 _ADVICE = (
     "autograd traces f by calling it with ArrayBox objects: write f with autograd.numpy "
@@ -21,24 +25,81 @@ _ADVICE = (
     "no out[...] += ...); build arrays with np.stack, np.concatenate or np.where instead."
 )
 
+# autograd numbers nested traces with one global counter, raised and lowered without a
+# lock: a thread whose trace ends between another's outer and inner trace (hessp) can
+# give those two the same number, which nested differentiation relies on to tell them
+# apart. Not observed in 800 concurrent products, but cheap to rule out: traces are
+# serialized (0.2 µs against 100+ µs per trace, which holds the GIL anyway).
+_TRACE_LOCK = threading.RLock()
 
-def _is_tracing_failure(exc: BaseException) -> bool:
-    """Whether `exc` is autograd's typical complaint rather than a user's own error."""
-    text = str(exc)
-    return "ArrayBox" in text or "setting an array element with a sequence" in text
+
+class ObjectArrayWarning(UserWarning):
+    """f turned autograd's traced argument into a NumPy object array (slow, see Autograd)."""
 
 
-def _explain(exc: Exception, fun: Callable[..., Any], x: Any) -> None:
+class _WatchedArrayBox(ArrayBox):  # type: ignore[misc]
+    """The ArrayBox of f's argument, which notices when NumPy converts it to an array.
+
+    Plain NumPy functions that are not ufuncs (``np.asarray``, ``np.dot``, ``np.where``,
+    ``np.linalg.norm``, and so scipy.optimize.rosen) turn a box into an object array of
+    one box per element: autograd then traces every element on its own, 100 times slower
+    than vectorized code. Same layout as ArrayBox (no new slots), so the class of the
+    box autograd made can be switched; behaviour is unchanged apart from the warning.
+    """
+
+    __slots__ = ()
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
+        warnings.warn(
+            "Autograd: f converts its argument to a NumPy array (np.asarray, or a NumPy "
+            "function that is not a ufunc, such as np.dot, np.where, np.linalg.norm; "
+            "scipy.optimize.rosen is one): autograd then traces each element on its own, "
+            "about 100x slower than vectorized code and slower than finite differences. "
+            "Write f with autograd.numpy (import autograd.numpy as np).",
+            ObjectArrayWarning,
+            stacklevel=2,
+        )
+        value = self._value
+        out = np.empty(value.shape, dtype=object)  # what NumPy builds from the sequence
+        for index in np.ndindex(value.shape):
+            out[index] = self[index] if value.ndim else self
+        return out
+
+
+_WatchedArrayBox.register(_WatchedArrayBox)  # a box type autograd recognizes (isbox)
+
+
+def _watched(fun: Callable[..., Any]) -> Callable[..., Any]:
+    """`fun` for tracing: its argument's box is watched and its output checked."""
+
+    def traced(x: Any) -> Any:
+        if type(x) is ArrayBox:
+            x.__class__ = _WatchedArrayBox
+        out = fun(x)
+        value = getval(out)  # a box's number (autograd would name only its vector space)
+        if not isinstance(value, float):
+            as_scalar_value(value, "the function", getval(x))
+        return out
+
+    return traced
+
+
+def _explain(exc: Exception, fun: Callable[..., Any], x: FloatArray) -> None:
     """Raise a clearer error for autograd's terse complaints about tracing ``fun`` at `x`.
 
     Returns (so the caller re-raises `exc`) when `exc` is not one of them. A plain
     ``try``/``except`` around each traced call costs nothing on success, unlike a
     context manager (about 0.7 µs per call).
     """
-    if _is_tracing_failure(exc):
+    text = str(exc)
+    if "ArrayBox" in text or "setting an array element with a sequence" in text:
         raise AutogradTraceError(f"{_ADVICE} (autograd said: {exc})") from exc
-    if "scalar-output" in str(exc):
-        as_scalar_value(fun(x))  # names the shape (or dtype) that f returned
+    if "scalar-output" in text or "vector space for value" in text:
+        # f returned something other than a real number: say what, at which point
+        as_scalar_value(fun(x.copy()), "the function", x)
+        raise ObjectiveError(
+            f"the function must return a real number for autograd (autograd said: {exc})."
+        ) from exc
 
 
 class Autograd(BaseProvider):
@@ -46,7 +107,11 @@ class Autograd(BaseProvider):
 
     The function is called once per gradient, with traced values: Python loops, ``if``
     branches and matrix products all work, as long as `fun` uses ``autograd.numpy`` and
-    does not assign into arrays.
+    does not assign into arrays. A function written with plain NumPy functions such as
+    ``np.dot`` or ``np.asarray`` (``scipy.optimize.rosen`` is one) is still
+    differentiated right, but element by element, 100 times slower: an
+    :class:`~gradopt.gradients.ObjectArrayWarning` says so. Hessian-vector products are
+    reverse over reverse, ``jvp`` is forward mode.
 
     Parameters
     ----------
@@ -61,51 +126,43 @@ class Autograd(BaseProvider):
     (9.0, array([ 3., 12.]))
     >>> p.hessp([1.0, 2.0], [1.0, 0.0])
     array([6., 0.])
+    >>> p.jvp([1.0, 2.0], [1.0, 1.0])  # (f(x), grad f(x) @ v)
+    (9.0, 15.0)
     """
 
     def __init__(self, fun: Callable[..., Any]) -> None:
         super().__init__(fun)
-        self._value_and_grad = autograd.value_and_grad(fun)
-        self._hvp = autograd.hessian_vector_product(fun)
+        self._value_and_grad = autograd.value_and_grad(_watched(fun))
+        gradient = autograd.grad(fun)
+
+        def along(x: Any, v: Any) -> Any:
+            # + 0·x[0]: the output depends on x even where the gradient does not (a
+            # linear f), which spares autograd's "output seems independent" warning.
+            return anp.sum(gradient(x) * v) + 0.0 * anp.ravel(x)[0]
+
+        self._hvp = autograd.grad(along)
         self._jvp = autograd.make_jvp(fun)
 
-    #: Always True: autograd derives the Hessian-vector product.
-    has_hessp = True
+    def _compute_grad(self, x: FloatArray, f0: float | None) -> tuple[Any, Any]:
+        with _TRACE_LOCK:
+            try:
+                return self._value_and_grad(x.copy())  # type: ignore[no-any-return]
+            except (TypeError, ValueError) as exc:
+                _explain(exc, self.fun, x)
+                raise
 
-    def _compute_grad(self, x: FloatArray, f0: float | None) -> tuple[float | None, FloatArray]:
-        self.nfev += 1
-        x_user = self._user_shaped(x)
-        try:
-            value, grad = self._value_and_grad(x_user)
-        except (TypeError, ValueError) as exc:
-            _explain(exc, self.fun, x_user)
-            raise
-        return as_scalar_value(value), np.asarray(grad, dtype=np.float64)
+    def _compute_hessp(self, x: FloatArray, v: FloatArray) -> Any:
+        with _TRACE_LOCK:
+            try:
+                return self._hvp(x.copy(), v)
+            except (TypeError, ValueError) as exc:
+                _explain(exc, self.fun, x)
+                raise
 
-    def hessp(self, x: ArrayLike, v: ArrayLike) -> FloatArray:
-        """Hessian at `x` times `v` (reverse over reverse), shaped like `x`."""
-        point, vec, shape = as_point_and_vector(x, v)
-        self.nfev += 1
-        self.nhev += 1
-        x_user = point.reshape(shape)
-        try:
-            with warnings.catch_warnings():
-                # The Hessian of a linear function is zero, rightly: not worth a warning.
-                warnings.filterwarnings("ignore", "Output seems independent of input")
-                hv = self._hvp(x_user, vec.reshape(shape))
-        except (TypeError, ValueError) as exc:
-            _explain(exc, self.fun, x_user)
-            raise
-        return np.asarray(hv, dtype=np.float64).reshape(shape)
-
-    def jvp(self, x: ArrayLike, v: ArrayLike) -> tuple[float, float]:
-        """Forward mode: ``(f(x), grad(x) @ v)``, the directional derivative along `v`."""
-        point, vec, shape = as_point_and_vector(x, v)
-        self.nfev += 1
-        x_user = point.reshape(shape)
-        try:
-            value, slope = self._jvp(x_user)(vec.reshape(shape))
-        except (TypeError, ValueError) as exc:
-            _explain(exc, self.fun, x_user)
-            raise
-        return as_scalar_value(value), as_scalar_value(slope, "the directional derivative")
+    def _compute_jvp(self, x: FloatArray, v: FloatArray) -> tuple[Any, Any]:
+        with _TRACE_LOCK:
+            try:
+                return self._jvp(x.copy())(v)  # type: ignore[no-any-return]
+            except (TypeError, ValueError) as exc:
+                _explain(exc, self.fun, x)
+                raise

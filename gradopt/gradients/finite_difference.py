@@ -20,7 +20,7 @@ from gradopt.exceptions import (
 )
 from gradopt.gradients._base import BaseProvider
 from gradopt.gradients._bounds import Box, parse_bounds
-from gradopt.gradients._checks import Evaluation
+from gradopt.gradients._checks import Evaluation, batch_values
 from gradopt.gradients._evaluators import (
     Evaluator,
     ExecutorEvaluator,
@@ -276,7 +276,6 @@ class FiniteDifference(BaseProvider):
         }
         self.options = parse_options(FiniteDifferenceOptions, given, "FiniteDifference")
         self.scheme: Scheme = METHODS[self.options.method]
-        self._err: FloatArray | None = None
         self._eps: float | None = None  # machine epsilon of f's output, once known
         self._box = self.options.bounds
         self._evaluator = self.options.make_evaluator()
@@ -298,10 +297,12 @@ class FiniteDifference(BaseProvider):
         h: FloatArray = np.broadcast_to(np.asarray(step, dtype=np.float64), x.shape).copy()
         return h
 
-    def _compute_grad(self, x: FloatArray, f0: float | None) -> tuple[float | None, FloatArray]:
+    def _compute_grad(self, x: FloatArray, f0: float | None) -> tuple[Any, ...]:
+        point, x = x, x.reshape(-1)  # the caller's shape (for f), and 1-D (for the steps)
+        known = f0 is not None
         scheme, h = self._layout(x)
-        f0, seen = self._f0(x, scheme, f0)
-        values = self._evaluate_points(x, h, scheme)
+        f0, seen = self._f0(point, scheme, f0)
+        values = self._evaluate_points(x, h, scheme, point.shape)
         imaginary = bool(getattr(scheme, "imaginary", False))
         if self._eps is None and not imaginary:
             # f's output precision, once: values that all fit float32 exactly (as float32
@@ -309,24 +310,33 @@ class FiniteDifference(BaseProvider):
             self._eps = _EPS
             if fits_float32(values):
                 if seen is None:
-                    value, seen = self._probe(x)
-                    f0 = value if f0 is None else f0
+                    value, seen = self._probe(point)
+                    if f0 is None:
+                        f0 = value  # returned below, so counted by BaseProvider
+                    else:
+                        self._count(1)
                 self._eps = max(seen, _EPS)
             if self._eps > _EPS and self.options.step is None:
                 scheme, h = self._layout(x)  # steps sized for f's precision
-                f0, _ = self._f0(x, scheme, f0)
-                values = self._evaluate_points(x, h, scheme)
+                f0, _ = self._f0(point, scheme, f0)
+                values = self._evaluate_points(x, h, scheme, point.shape)
         if imaginary and not np.any(values.imag):
-            check_imaginary_part(x, values, self._compute_value, self._box)
+
+            def value_at(p: FloatArray) -> float:
+                self._count(1)
+                return self._compute_value(p.reshape(point.shape))
+
+            check_imaginary_part(x, values, value_at, self._box)
+        computed = None if known else f0  # f(x) if this gradient called f for it
         extrapolate = getattr(scheme, "extrapolate", None)
         if extrapolate is None:
-            return f0, scheme.combine(values, f0, h)
+            return computed, scheme.combine(values, f0, h)
 
         def evaluate(sub: Any) -> np.ndarray[Any, Any]:
-            return self._evaluate_points(x, h, sub)
+            return self._evaluate_points(x, h, sub, point.shape)
 
-        grad, self._err = extrapolate(x, h, values, evaluate, eps=self._eps or _EPS)
-        return f0, grad
+        grad, err = extrapolate(x, h, values, evaluate, eps=self._eps or _EPS)
+        return computed, grad, err  # the error estimate is cached with the gradient
 
     def _layout(self, x: FloatArray) -> tuple[Any, FloatArray]:
         """The scheme (adjusted to the box) and the steps actually taken at `x`."""
@@ -343,7 +353,10 @@ class FiniteDifference(BaseProvider):
     def _f0(
         self, x: FloatArray, scheme: Any, f0: float | None
     ) -> tuple[float | None, float | None]:
-        """``f(x)`` if the scheme needs it, and the epsilon of f's output if f was called."""
+        """``f(x)`` if the scheme needs it, and the epsilon of f's output if f was called.
+
+        `x` is in the caller's shape; a call of f made here is counted by the caller.
+        """
         seen = None
         if not scheme.uses_f0:
             return f0, seen
@@ -356,13 +369,17 @@ class FiniteDifference(BaseProvider):
         return f0, seen
 
     def _probe(self, x: FloatArray) -> tuple[float, float]:
-        """One call of f at `x` (in this process): its value and its output's epsilon."""
+        """One call of f at `x` (in this process, in the caller's shape; counted by the
+        caller): its value and its output's epsilon."""
         if self._box is not None:
-            self._box.arrays(x)
-        self.nfev += 1
-        shaped = self._user_shaped(x)
-        out = np.asarray(self.fun(shaped[np.newaxis] if self.options.vectorized else shaped))
-        value = as_scalar_value(out.reshape(-1)[0] if out.size == 1 else out)
+            self._box.arrays(x.reshape(-1))
+        shaped = x.copy()
+        if self.options.vectorized:
+            raw = batch_values(self.fun(shaped[np.newaxis]), 1)[0]
+        else:
+            raw = self.fun(shaped)
+        value = as_scalar_value(raw, "the function", x)  # what f returned, as returned
+        out = np.asarray(raw)
         eps = float(np.finfo(out.dtype).eps) if out.dtype.kind == "f" else _EPS
         return value, eps
 
@@ -378,27 +395,32 @@ class FiniteDifference(BaseProvider):
             raise MissingCapabilityError(
                 f"method={self.method!r} has no error estimate; use method='richardson'."
             )
-        grad = self.grad(x)
-        assert self._err is not None
-        return grad, self._err.reshape(self._shape).copy()
+        grad, err = self._grad_and_extra(x)
+        return grad, np.reshape(err, grad.shape).copy()
 
     def _compute_value(self, x: FloatArray) -> float:
         if self._box is not None:
-            self._box.arrays(x)  # x must lie in the box
+            self._box.arrays(x.reshape(-1))  # x must lie in the box
         options = self.options
         if not options.vectorized and options.timeout is None:
             return self._call(x)  # in this process, also with an executor
-        self._count(1)  # on the workers under a timeout; a batch of one when vectorized
+        # on the workers under a timeout; a batch of one when vectorized
         points = getattr(self.scheme, "evaluations_per_gradient", lambda d: d)(x.size)
-        return self._evaluator.value(self.fun, self._user_shaped(x), points)
+        return self._evaluator.value(self.fun, x.copy(), points)
 
     def _evaluate_points(
-        self, x: FloatArray, h: FloatArray, scheme: Any = None
+        self,
+        x: FloatArray,
+        h: FloatArray,
+        scheme: Any = None,
+        shape: tuple[int, ...] | None = None,
     ) -> np.ndarray[Any, Any]:
         """Values of the user's function at every point of `scheme` (default: the method's).
 
-        The evaluator (serial, vectorized or on an executor) returns them in the scheme's
-        order, counted, checked to be finite, and complex for the complex step.
+        `x` is 1-D; each point is handed to f in `shape` (default: ``x.shape``; ``()``
+        for a scalar x). The evaluator (serial, vectorized or on an executor) returns the
+        values in the scheme's order, counted, checked to be finite, and complex for the
+        complex step.
         """
         if scheme is None:
             scheme = self.scheme
@@ -406,7 +428,8 @@ class FiniteDifference(BaseProvider):
         else:  # ``imaginary`` is optional in a duck-typed scheme
             imaginary = bool(getattr(scheme, "imaginary", False))
         # _make is the cheapest way to build a named tuple (this runs once per gradient).
-        ev = Evaluation._make((self.fun, scheme, x, h, self._shape, imaginary))
+        shape = x.shape if shape is None else shape
+        ev = Evaluation._make((self.fun, scheme, x, h, shape, imaginary))
         return self._evaluator.evaluate(ev, self._count)
 
     # ------------------------------------------------------------ worker lifetime

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from gradopt._typing import ArrayLike, FloatArray, as_point_and_vector, as_scalar_value
+from gradopt._typing import ArrayLike, FloatArray, as_scalar_value
 from gradopt.exceptions import BackendUnavailableError, InvalidInputError
 from gradopt.gradients._base import BaseProvider
 from gradopt.gradients._expression import parse
@@ -143,9 +143,6 @@ variables: a. List them in variables or substitute values (expr.subs(...)).
 attribute access '.__class__' is not allowed.
     """
 
-    #: Always True: the Hessian is derived symbolically.
-    has_hessp = True
-
     def __init__(self, expr: Any, variables: Sequence[Any] | str | Any) -> None:
         sp = _sympy()
         symbols = _symbols(sp, variables)
@@ -188,20 +185,17 @@ attribute access '.__class__' is not allowed.
             )
         return point
 
-    def _compute_grad(self, x: FloatArray, f0: float | None) -> tuple[float | None, FloatArray]:
+    def _compute_grad(self, x: FloatArray, f0: float | None) -> tuple[Any, ...]:
         # Value and gradient share their subexpressions: one evaluation of the formula.
-        self._count(1)
         value, *grad = self._compiled.value_and_grad(self._coordinates(x))
         return as_scalar_value(value, "the expression"), _vector(grad, x.size)
 
-    def hessp(self, x: ArrayLike, v: ArrayLike) -> FloatArray:
-        """Hessian at `x` times `v`, shaped like `x` (the Hessian is compiled on first use)."""
-        point, vec, shape = as_point_and_vector(x, v)
-        rows = self._compiled.hessian()(self._coordinates(point))
-        hess = np.array([_vector(row, point.size) for row in rows])
-        self.nhev += 1
-        hv: FloatArray = hess @ vec
-        return hv.reshape(shape)
+    def _compute_hessp(self, x: FloatArray, v: FloatArray) -> FloatArray:
+        """Hessian at `x` times `v` (the Hessian is compiled on first use)."""
+        rows = self._compiled.hessian()(self._coordinates(x))
+        hess = np.array([_vector(row, x.size) for row in rows])
+        hv: FloatArray = hess @ v.reshape(-1)
+        return hv.reshape(x.shape)
 
 
 class _Compiled:

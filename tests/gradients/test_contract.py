@@ -1,7 +1,8 @@
 """The contract every gradient provider keeps, checked on the shared problem set.
 
-A new provider joins by adding one line to ``FACTORIES`` and one to ``TOLERANCE`` (a
-test checks the two agree): every test below then runs on it.
+The providers come from the registry in :mod:`tests.forms` (each built from the problem's
+form for its backend); a new provider joins there and adds its line to ``TOLERANCE`` here
+(a test checks the two agree): every test below then runs on it.
 """
 
 from __future__ import annotations
@@ -9,29 +10,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import autograd.numpy as anp
 import numpy as np
 import pytest
 
-from gradopt import Analytic, Autograd, FiniteDifference, GradientProvider
+from gradopt import FiniteDifference, GradientProvider
 from gradopt.gradients import hessp_of
+from tests.forms import PROVIDERS
 from tests.problems import PROBLEMS, Problem
-from tests.sympy_forms import symbolic_provider
 
-FACTORIES: dict[str, Callable[[Problem], GradientProvider]] = {
-    "analytic": lambda p: Analytic(p.fun, p.grad, p.hessp),
-    # (copies: one problem's f writes into its argument, which grad then must not see)
-    "analytic-fused": lambda p: Analytic(
-        p.fun, value_and_grad=lambda x: (p.fun(x.copy()), p.grad(x.copy())), hessp=p.hessp
-    ),
-    "forward": lambda p: FiniteDifference(p.fun, method="forward"),
-    "backward": lambda p: FiniteDifference(p.fun, method="backward"),
-    "central": lambda p: FiniteDifference(p.fun, method="central"),
-    "complex": lambda p: FiniteDifference(p.fun, method="complex"),
-    "autograd": lambda p: Autograd(p.fun),
-    "richardson": lambda p: FiniteDifference(p.fun, method="richardson"),
-    "symbolic": symbolic_provider,
-}
+FACTORIES: dict[str, Callable[[Problem], GradientProvider]] = PROVIDERS
 
 # Normwise relative error ||g - g_true|| / ||g_true|| each method must reach, from theory
 # (eps = 2.2e-16): one-sided differences with h ~ sqrt(eps) err by O(sqrt(eps)) ~ 1e-8
@@ -52,13 +39,14 @@ TOLERANCE = {
     # O(h^10) at h ~ 0.06: round-off eps |f| / h dominates, about 1e-13 (measured <= 2e-13)
     "richardson": 1e-11,
     "symbolic": 1e-13,
+    "jax": 1e-13,
 }
-# Relative tolerance of the value against fun(x). Every provider but one calls fun itself;
-# Symbolic evaluates its own compiled copy of the formula, summed in another order
-# (measured 3.5e-15 on rosen at d = 100; bounded by about d * eps).
-VALUE_RTOL = {"symbolic": 1e-13}
+# Relative tolerance of the value against fun(x). Every provider but two calls fun itself;
+# Symbolic evaluates its own compiled copy of the formula and JAX's compiled program sums
+# in its own order (measured 3.5e-15 on rosen at d = 100; bounded by about d * eps).
+VALUE_RTOL = {"symbolic": 1e-13, "jax": 1e-13}
 
-PROVIDERS = list(FACTORIES)
+PROVIDER_NAMES = list(FACTORIES)
 ids = [p.name for p in PROBLEMS]
 
 
@@ -68,7 +56,7 @@ def relative_error(g: Any, truth: Any) -> float:
     return float(np.linalg.norm(g - truth) / np.linalg.norm(truth))
 
 
-@pytest.fixture(params=PROVIDERS)
+@pytest.fixture(params=PROVIDER_NAMES)
 def name(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
@@ -79,7 +67,8 @@ def prob(request: pytest.FixtureRequest) -> Problem:
 
 
 def test_tolerances_cover_every_provider() -> None:
-    assert set(TOLERANCE) == set(FACTORIES)
+    assert set(FACTORIES) <= set(TOLERANCE)
+    assert set(TOLERANCE) - set(FACTORIES) <= {"jax"}  # the jax extra may be missing
 
 
 def test_is_a_gradient_provider(name: str, prob: Problem) -> None:
@@ -184,14 +173,14 @@ def test_reset_counts(name: str, prob: Problem) -> None:
 
 WITH_HESSP = [
     pytest.param(name, prob, id=f"{name}-{prob.name}")
-    for name in PROVIDERS
+    for name in PROVIDER_NAMES
     for prob in PROBLEMS
     if hessp_of(FACTORIES[name](prob)) is not None
 ]
 
 
 def test_some_providers_have_hessp() -> None:
-    assert {param.values[0] for param in WITH_HESSP} >= {"analytic", "autograd"}
+    assert {param.values[0] for param in WITH_HESSP} >= {"analytic", "autograd", "symbolic"}
 
 
 @pytest.mark.parametrize(("name", "prob"), WITH_HESSP)
@@ -212,18 +201,46 @@ def test_hessp_matches_central_difference_of_grad(name: str, prob: Problem) -> N
         assert np.linalg.norm(hv - truth) <= 1e-12 * max(1.0, float(np.linalg.norm(truth)))
 
 
+WITH_JVP = [
+    pytest.param(name, prob, id=f"{name}-{prob.name}")
+    for name in PROVIDER_NAMES
+    for prob in PROBLEMS
+    if getattr(FACTORIES[name](prob), "has_jvp", False)
+]
+
+
+def test_some_providers_have_jvp() -> None:
+    assert {param.values[0] for param in WITH_JVP} >= {"autograd"}
+
+
+@pytest.mark.parametrize(("name", "prob"), WITH_JVP)
+def test_jvp_is_the_directional_derivative(name: str, prob: Problem) -> None:
+    """Forward mode: (f(x), grad f(x) @ v) in one traced call, counted as one call of f."""
+    p = FACTORIES[name](prob)
+    v = np.sin(np.arange(np.size(prob.x)) + 0.5).reshape(np.shape(prob.x))
+    value, slope = p.jvp(prob.x, v)  # type: ignore[attr-defined]
+    truth = float(np.sum(np.asarray(prob.grad(prob.x)) * v))
+    assert value == pytest.approx(float(prob.fun(prob.x)), rel=VALUE_RTOL.get(name, 1e-15))
+    assert slope == pytest.approx(truth, rel=1e-13, abs=1e-13)
+    assert type(value) is float and type(slope) is float
+    assert (p.nfev, p.ngev, p.nhev) == (1, 0, 0)
+    assert p.jvp(prob.x, v) == (value, slope) and p.nfev == 1  # type: ignore[attr-defined]
+
+
 def test_signed_zero_is_a_different_point(name: str) -> None:
     """The cache compares points bitwise: f may tell -0.0 from 0.0 (here: copysign)."""
-    prob = Problem(
-        "copysign", lambda x: anp.sum(x * 0.0) + anp.copysign(1.0, x[0]), np.zeros_like, 0.0
-    )
+    prob = Problem("copysign", _copysign, np.zeros_like, 0.0)
     p = FACTORIES[name](prob)
     assert p.value(np.array([0.0])) == 1.0
     assert p.value(np.array([-0.0])) == -1.0
 
 
-def _doubles_its_argument(x: Any) -> Any:
-    x *= 2.0  # in place on a numpy array; a new value under autograd
+def _copysign(xp: Any, x: Any) -> Any:
+    return xp.sum(x * 0.0) + xp.copysign(1.0, x[0])
+
+
+def _doubles_its_argument(xp: Any, x: Any) -> Any:
+    x *= 2.0  # in place on a numpy array; a new value under autograd and JAX
     return (x[0] ** 2 + x[-1] ** 2) / 4
 
 

@@ -416,8 +416,6 @@ def test_any_scheme_with_the_interface_runs_in_parallel(mode: str, request: Any)
     h = np.full(X.size, 1e-3)
     serial = FiniteDifference(objective)
     par = make(mode, objective, "central", request)
-    for p in (serial, par):
-        p._enter(X)  # sets the point's shape, as grad() does
     expected = serial._evaluate_points(X, h, FivePoint())
     assert np.array_equal(par._evaluate_points(X, h, FivePoint()), expected)
     assert par.nfev == serial.nfev == 4 * X.size

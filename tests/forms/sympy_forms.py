@@ -1,8 +1,8 @@
 """The problems of :mod:`tests.problems` as sympy expressions, for the Symbolic provider.
 
-``symbolic_provider(problem)`` builds :class:`gradopt.Symbolic` from the form registered
-under the problem's name; a problem without one (e.g. ``copysign``, whose -0.0 sympy cannot
-tell from 0.0) is skipped with that reason.
+A sympy expression is not array code, so each problem's form is written out here by name.
+``provider(problem)`` builds :class:`gradopt.Symbolic` from it; a problem without one
+(e.g. ``copysign``, whose -0.0 sympy cannot tell from 0.0) is skipped with that reason.
 
 >>> sorted(set(p.name for p in PROBLEMS) - set(FORMS))
 []
@@ -19,9 +19,9 @@ import pytest
 import sympy as sp
 
 from gradopt import Symbolic
-from tests.problems import _HUBER_DELTA, _HUBER_X, _HUBER_Y, PROBLEMS, Problem
+from tests.problems import HUBER_DELTA, HUBER_X, HUBER_Y, PROBLEMS, Problem
 
-__all__ = ["FORMS", "symbolic_provider"]
+__all__ = ["FORMS", "provider"]
 
 
 def _symbols(d: int) -> tuple[Any, ...]:
@@ -36,11 +36,11 @@ def _rosen(d: int) -> Any:
 def _huber(d: int) -> Any:
     w = _symbols(d)
     total = sp.Integer(0)
-    for row, y in zip(_HUBER_X, _HUBER_Y, strict=True):
+    for row, y in zip(HUBER_X, HUBER_Y, strict=True):
         r = sum(sp.Float(a) * wi for a, wi in zip(row, w, strict=True)) - sp.Float(y)
         total += sp.Piecewise(
-            (r**2 / 2, sp.Abs(r) <= _HUBER_DELTA),
-            (_HUBER_DELTA * (sp.Abs(r) - _HUBER_DELTA / 2), True),
+            (r**2 / 2, sp.Abs(r) <= HUBER_DELTA),
+            (HUBER_DELTA * (sp.Abs(r) - HUBER_DELTA / 2), True),
         )
     return total
 
@@ -73,7 +73,7 @@ def _form(name: str, d: int) -> Any:
     return FORMS[name](d)
 
 
-def symbolic_provider(problem: Problem) -> Symbolic:
+def provider(problem: Problem) -> Symbolic:
     """A Symbolic provider for `problem` (skips the test when it has no sympy form)."""
     if problem.name not in FORMS:
         pytest.skip(f"no sympy form of the problem {problem.name!r}")
