@@ -98,6 +98,12 @@ def f(x: Any) -> Any:
     return anp.sum(x**2)
 
 
+def f_jax(x: Any) -> Any:
+    import jax.numpy as jnp
+
+    return jnp.sum(x**2)
+
+
 def g(x: Any) -> Any:
     return 2 * np.asarray(x)
 
@@ -136,7 +142,7 @@ POINT_INPUTS: list[tuple[str, Callable[[], Callable[[Any], Any]], Any]] = [
 
 
 def _point_entries() -> dict[str, Callable[[Callable[[Any], Any], Any], Any]]:
-    from gradopt import Analytic, Autograd, FiniteDifference, check_gradient, minimize
+    from gradopt import Analytic, Autograd, FiniteDifference, Jax, check_gradient, minimize
     from gradopt.analysis import step_error
 
     def grad_of(fun: Callable[[Any], Any]) -> Callable[[Any], Any]:
@@ -156,6 +162,9 @@ def _point_entries() -> dict[str, Callable[[Callable[[Any], Any], Any], Any]]:
             fun, method="richardson"
         ).grad_and_error(x),
         "Autograd(f).value_and_grad(x)": lambda fun, x: Autograd(fun).value_and_grad(x),
+        "Jax(f).value_and_grad(x)": lambda fun, x: Jax(f_jax if fun is f else fun).value_and_grad(
+            x
+        ),
         "minimize(FiniteDifference(f), x)": lambda fun, x: minimize(FiniteDifference(fun), x),
         'minimize(Analytic(f, g), x, method="gradient-descent")': lambda fun, x: minimize(
             Analytic(fun, grad_of(fun)), x, method="gradient-descent"
