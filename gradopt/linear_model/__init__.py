@@ -3,8 +3,8 @@
 from gradopt.linear_model._huber import HuberRegressor
 from gradopt.linear_model._huber_loss import huber_loss, huber_loss_and_gradient
 from gradopt.linear_model._robust import RobustRegressor
+from gradopt.linear_model._robust_blocks import robust_loss, robust_loss_and_gradient
 from gradopt.linear_model._robust_checks import ZeroScaleWarning
-from gradopt.linear_model._robust_objective import robust_loss, robust_loss_and_gradient
 
 __all__ = [
     "HuberRegressor",

@@ -18,8 +18,12 @@ from threadpoolctl import ThreadpoolController
 
 from gradopt._typing import FloatArray
 from gradopt.gradients import GradientProvider
+from gradopt.linear_model._blocked import Blocks, RowBlocks
+from gradopt.linear_model._dask_blocks import DaskBlocks, dask_predict, is_dask_array
 from gradopt.linear_model._huber_degenerate import certified_kink
+from gradopt.linear_model._huber_loss import huber_outliers
 from gradopt.linear_model._huber_objective import HuberObjective
+from gradopt.linear_model._huber_start import sample_start
 from gradopt.linear_model._huber_strategies import GRADIENTS, SOLVERS, BestSeen, Solver
 from gradopt.linear_model._huber_verdict import Verdict, judge, stationarity
 from gradopt.optimizers import Status, minimize
@@ -185,26 +189,17 @@ class HuberRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
             input (``alpha = 1e308``, ``epsilon = 1e200``, y near 1e±300) is fitted.
         """
         self._validate_params()
-        with np.errstate(over="ignore", invalid="ignore"):  # scikit-learn sums X and y
-            X, y = validate_data(
-                self, X, y, accept_sparse=["csr"], y_numeric=True, dtype=np.float64, copy=False
-            )
-            sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=np.float64, ensure_non_negative=True
-            )
-        y = np.asarray(y, dtype=np.float64)
+        blocks = self._blocks(X, y, sample_weight)
         with _single_threaded_blas():
             solver = SOLVERS[self.solver]
             objective = HuberObjective(
-                X,
-                y,
-                sample_weight,
+                blocks,
                 epsilon=self.epsilon,
                 alpha=self.alpha,
                 fit_intercept=self.fit_intercept,
                 log_sigma=not solver.bounded,
             )
-            start = self._start(objective)
+            start = self._start(objective, solver)
             objective.check_finite(start)
             provider = BestSeen(self._provider(objective))
             # Past the start, a non-finite value at a trial point is the optimizer's to
@@ -214,18 +209,38 @@ class HuberRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
                 self._store(objective, result, provider)
         return self
 
-    def predict(self, X: Any) -> FloatArray:
+    def _blocks(self, X: Any, y: Any, sample_weight: Any) -> Blocks:
+        """The validated data as row blocks: in memory, or Dask chunks on the workers."""
+        if is_dask_array(X):
+            blocks = DaskBlocks(X, y, sample_weight)
+            self.n_features_in_ = blocks.n_features
+            if hasattr(self, "feature_names_in_"):
+                del self.feature_names_in_
+            return blocks
+        with np.errstate(over="ignore", invalid="ignore"):  # scikit-learn sums X and y
+            X, y = validate_data(
+                self, X, y, accept_sparse=["csr"], y_numeric=True, dtype=np.float64, copy=False
+            )
+            if sample_weight is not None:  # None: unit weights, without an array of ones
+                sample_weight = _check_sample_weight(
+                    sample_weight, X, dtype=np.float64, ensure_non_negative=True
+                )
+        return RowBlocks(X, np.asarray(y, dtype=np.float64), sample_weight)
+
+    def predict(self, X: Any) -> Any:
         """Predict ``X @ coef_ + intercept_``.
 
         Parameters
         ----------
-        X : array-like or scipy.sparse matrix of shape (n_samples, n_features)
+        X : array-like, scipy.sparse matrix or dask.array of shape (n_samples, n_features)
 
         Returns
         -------
-        ndarray of shape (n_samples,)
+        ndarray of shape (n_samples,), or a (lazy) dask.array for a dask.array `X`
         """
         check_is_fitted(self)
+        if is_dask_array(X):
+            return dask_predict(X, self.coef_, self.intercept_, self.n_features_in_)
         X = validate_data(self, X, accept_sparse=["csr"], dtype=np.float64, reset=False)
         prediction: FloatArray = np.asarray(X @ self.coef_) + self.intercept_
         return prediction
@@ -247,11 +262,16 @@ class HuberRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
             )
         return provider
 
-    def _start(self, objective: HuberObjective) -> FloatArray:
+    def _start(self, objective: HuberObjective, solver: Solver) -> FloatArray:
+        """The previous fit (`warm_start`), the fit of a sample of the rows (large data,
+        see :mod:`~gradopt.linear_model._huber_start`), or no slope and ``sigma = s_y``."""
         fitted = getattr(self, "coef_", None)
         if self.warm_start and fitted is not None and fitted.shape == (objective.n_features,):
             return objective.internal(fitted, self.intercept_, self.scale_)
-        return objective.start()
+        sampled = (
+            sample_start(objective, solver, self.max_iter, self.tol) if self.max_iter else None
+        )
+        return objective.start() if sampled is None else sampled
 
     def _solve(
         self, provider: BestSeen, start: FloatArray, solver: Solver, objective: HuberObjective
@@ -267,43 +287,51 @@ class HuberRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
             provider,
             start,
             method=solver.method,
-            bounds=objective.bounds(),
+            bounds=objective.bounds() if solver.bounded else None,
             options=solver.options(self.max_iter, self.tol),
         )
 
     def _store(self, objective: HuberObjective, result: OptimizeResult, seen: BestSeen) -> None:
-        params = np.asarray(objective.params(np.asarray(result.x)), dtype=np.float64)
-        loss, grad = objective.loss(params)
+        theta, loss, grad = _evaluated(objective, np.asarray(result.x, dtype=np.float64))
         if seen.best_x is not None and not loss / objective.value_scale <= seen.best_value:
             # A failed line search can end on a trial point worse than the best seen.
-            params = np.asarray(objective.params(seen.best_x), dtype=np.float64)
-            loss, grad = objective.loss(params)
-        kinked = bool(params[-1] <= 1e-6 * objective.y_scale)  # sigma -> 0?
-        gradient = stationarity(objective, params, grad)
+            theta, loss, grad = _evaluated(objective, seen.best_x)
+        kinked = bool(theta[-1] <= 1e-6 * objective.y_scale)  # sigma -> 0?
+        gradient = stationarity(objective, theta, grad)
         verdict = judge(result, gradient, self.tol, self.max_iter, kinked)
         if not verdict.converged or kinked:
-            exact = self._kink(objective, params, loss)
+            exact = self._kink(objective, theta, loss)
             if exact is not None:
-                params, loss, grad = exact
+                theta, loss, grad = exact
                 verdict = Verdict(
                     True,
                     Status.SUCCESS,
                     "converged: polished to the certified minimiser with sigma -> 0 (an exact "
                     f"fit of some samples) after {int(result.nit)} iterations",
                 )
+        params = np.asarray(objective.params_of(theta), dtype=np.float64)
         d = objective.n_features
         self.coef_ = params[:d].copy()
         self.intercept_ = float(params[d]) if self.fit_intercept else 0.0
         self.scale_ = float(params[-1])
         self.n_iter_ = int(result.nit)
-        residual = np.abs(objective.y - np.asarray(objective.X @ self.coef_) - self.intercept_)
-        self.outliers_ = residual > self.scale_ * self.epsilon
+        threshold = self.scale_ * self.epsilon
+        flags = functools.partial(
+            huber_outliers,
+            theta,
+            threshold=threshold,
+            rounding=not threshold > objective.rounding(theta),
+            **objective.centres,
+        )
+        self.outliers_ = objective.blocks.map(flags, dtype=bool, elements=objective.elements)
+        if not objective.blocks.in_memory:
+            self.outliers_ = self.outliers_.persist()  # computed now, X released
         self.optimize_result_ = OptimizeResult(
             {
                 **result,
                 "x": params,
                 "fun": loss,
-                "jac": grad,
+                "jac": objective.params_grad(grad),
                 "success": verdict.converged,
                 "status": int(verdict.status.value),
                 "message": verdict.message,
@@ -320,19 +348,32 @@ class HuberRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
             )
 
     def _kink(
-        self, objective: HuberObjective, params: FloatArray, loss: float
+        self, objective: HuberObjective, theta: FloatArray, loss: float
     ) -> tuple[FloatArray, float, FloatArray] | None:
         """A certified minimiser with sigma at its bound, if it is at least as good."""
-        sigma = min(float(params[-1]), objective.min_sigma)
+        sigma = min(float(theta[-1]), objective.min_sigma)
+        params = np.asarray(objective.params_of(theta), dtype=np.float64)
         for guess in (None, params):  # an exact fit of all samples, or of some
             exact = certified_kink(objective, guess)
             if exact is None:
                 continue
             coef, intercept = exact
             candidate = np.concatenate([coef, [intercept] if self.fit_intercept else [], [sigma]])
-            candidate_loss, grad = objective.loss(candidate)
+            candidate_theta = objective.theta_of(candidate)
+            candidate_loss, grad = objective.evaluate(candidate_theta)
             # Certified optimal up to rounding: residuals of ~eps·|y| left in Z cost ε·|r|.
             slack = 1e-9 * abs(loss) + 1e-12 * objective.total_weight * objective.y_scale
             if candidate_loss <= loss + slack:
-                return candidate, candidate_loss, grad
+                return candidate_theta, candidate_loss, grad
         return None
+
+
+def _evaluated(objective: HuberObjective, v: FloatArray) -> tuple[FloatArray, float, FloatArray]:
+    """``(theta, L, ∇L in theta)`` at the internal point `v`: the objective's last
+    evaluation when it was there (L-BFGS-B ends where it last evaluated), else a new one."""
+    theta = np.asarray(objective.theta(v), dtype=np.float64)
+    last = objective.last
+    if last is not None and np.array_equal(last[0], v):
+        return theta, last[1], last[2]
+    loss, grad = objective.evaluate(theta)
+    return theta, loss, grad

@@ -12,6 +12,11 @@ with an intercept) and ``D`` the identity on the coefficients (zero on the inter
 
 and ``sigma`` may stay at its bound when ``S - ε²·Σ_{i∉Z} sᵢ >= 0``. Z is every sample
 (the minimum-norm interpolant) or read off an approximate solution.
+
+The linear algebra runs in the objective's standardised coordinates (columns centred
+and scaled, y centred and divided by its spread), so a column like 1.7e12 + noise next
+to the intercept does not make the least-squares tests ill-conditioned. Only for data
+in memory and small enough for dense algebra.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from gradopt._typing import FloatArray
+from gradopt.linear_model._blocked import RowBlocks
 from gradopt.linear_model._huber_objective import HuberObjective
 
 __all__ = ["certified_kink"]
@@ -44,37 +50,69 @@ def certified_kink(
     >>> import numpy as np
     >>> X = np.array([[1.0, 0.0, 2.0], [0.0, 1.0, 1.0]])
     >>> objective = HuberObjective(
-    ...     X, np.array([1.0, 2.0]), np.ones(2),
+    ...     RowBlocks(X, np.array([1.0, 2.0]), None),
     ...     epsilon=1.35, alpha=1e-4, fit_intercept=False, log_sigma=False,
     ... )
     >>> coef, intercept = certified_kink(objective)
     >>> np.allclose(X @ coef, [1.0, 2.0])
     True
     """
-    keep = objective.sample_weight > 0
-    if np.count_nonzero(keep) * objective.n_features > _MAX_ENTRIES:
+    standardised = _standardised(objective)
+    if standardised is None:
         return None
-    A = objective.X[keep]
-    A = A.toarray() if sp.issparse(A) else np.asarray(A, dtype=np.float64)
-    if objective.fit_intercept:
-        A = np.column_stack([A, np.ones(A.shape[0])])
-    b, s = objective.y[keep], objective.sample_weight[keep]
+    A, b, s = standardised
     size = float(np.max(np.abs(b), initial=0.0)) or 1.0  # tolerances relative to y
     if params is None:
         if b.size > A.shape[1] and not _interpolates(A, b, size):
             return None  # no exact fit of every sample: skip the (p + n)-square system
         zero, signs = np.ones(b.size, dtype=bool), np.zeros(b.size)
     else:
-        residual = b - A @ params[: A.shape[1]]
+        d = objective.n_features
+        guess = objective.internal(params[:d], params[d] if objective.fit_intercept else 0.0, 1.0)
+        residual = b - A @ guess[:-1]
         zero = np.abs(residual) <= 1e-6 * size
         signs = np.where(zero, 0.0, np.sign(residual))
     if A.shape[1] + np.count_nonzero(zero) > _MAX_KKT:
         return None
-    theta = _solve(A, b, s, zero, signs, objective, size)
-    if theta is None or not _certified(A, b, s, zero, signs, theta, objective, size):
+    penalty = _penalty(objective)
+    phi = _solve(A, b, s, zero, signs, objective.epsilon, penalty, size)
+    if phi is None or not _certified(A, b, s, zero, signs, phi, objective, penalty, size):
         return None
+    v = np.concatenate([phi, [1.0]])
+    params_ = np.asarray(objective.params(v), dtype=np.float64)
     d = objective.n_features
-    return theta[:d], float(theta[d]) if objective.fit_intercept else 0.0
+    return params_[:d], float(params_[d]) if objective.fit_intercept else 0.0
+
+
+def _standardised(objective: HuberObjective) -> tuple[FloatArray, FloatArray, FloatArray] | None:
+    """``(A, b, s)``: the design ``[(X - m)·coef_scale/s_y, 1]`` and ``(y - m_y)/s_y`` of
+    the samples of positive weight, with their weights, so that ``b - A·φ`` is the
+    residual over ``s_y`` at the internal point ``φ`` (sigma left out); None unless the
+    data are in memory and small."""
+    blocks = objective.blocks
+    if not isinstance(blocks, RowBlocks):
+        return None
+    weights = blocks.sample_weight
+    keep = np.ones(blocks.n_samples, dtype=bool) if weights is None else weights > 0
+    if np.count_nonzero(keep) * objective.n_features > _MAX_ENTRIES:
+        return None
+    X = blocks.X[keep] if weights is not None else blocks.X
+    X = X.toarray() if sp.issparse(X) else np.array(X, dtype=np.float64)
+    A = (X - objective.mean) * (objective.coef_scale / objective.y_scale)
+    if objective.fit_intercept:
+        A = np.column_stack([A, np.ones(A.shape[0])])
+    b = (blocks.y[keep] - objective.y_center) / objective.y_scale
+    s = np.ones(b.size) if weights is None else weights[keep]
+    return A, b, s
+
+
+def _penalty(objective: HuberObjective) -> FloatArray:
+    """The diagonal Hessian of ``α·‖coef‖²/s_y`` in the internal coordinates."""
+    penalty = np.zeros(objective.n_params - 1)
+    d = objective.n_features
+    ratio = objective.coef_scale / objective.y_scale  # coef_scale² alone may overflow
+    penalty[:d] = (2.0 * objective.alpha) * objective.coef_scale * ratio
+    return penalty
 
 
 def _interpolates(A: FloatArray, b: FloatArray, size: float) -> bool:
@@ -89,27 +127,25 @@ def _solve(
     s: FloatArray,
     zero: BoolArray,
     signs: FloatArray,
-    objective: HuberObjective,
+    epsilon: float,
+    penalty: FloatArray,
     size: float,
 ) -> FloatArray | None:
     """The minimiser given Z and the signs: the KKT system of the quadratic problem,
-    solved for ``theta / size`` (so that rows of tiny or huge `b` weigh like the others
+    solved for ``phi / size`` (so that rows of tiny or huge `b` weigh like the others
     in the least squares)."""
     p, z = A.shape[1], int(np.count_nonzero(zero))
-    penalty = np.full(p, 2.0 * objective.alpha * size)
-    if objective.fit_intercept:
-        penalty[-1] = 0.0
-    pull = 2.0 * objective.epsilon * ((s * signs) @ A)
+    pull = 2.0 * epsilon * ((s * signs) @ A)
     kkt = np.zeros((p + z, p + z))
-    kkt[:p, :p] = np.diag(penalty)
+    kkt[:p, :p] = np.diag(penalty * size)
     kkt[:p, p:] = -A[zero].T
     kkt[p:, :p] = A[zero]
     rhs = np.concatenate([pull, b[zero] / size])
     solution = np.linalg.lstsq(kkt, rhs, rcond=None)[0]
     if np.max(np.abs(kkt @ solution - rhs)) > 1e-9 * float(np.max(np.abs(rhs))):
         return None
-    theta: FloatArray = solution[:p] * size
-    return theta
+    phi: FloatArray = solution[:p] * size
+    return phi
 
 
 def _certified(
@@ -118,22 +154,20 @@ def _certified(
     s: FloatArray,
     zero: BoolArray,
     signs: FloatArray,
-    theta: FloatArray,
+    phi: FloatArray,
     objective: HuberObjective,
+    penalty: FloatArray,
     size: float,
 ) -> bool:
     """The optimality conditions of the module docstring, to rounding."""
-    eps, residual = objective.epsilon, b - A @ theta
+    eps, residual = objective.epsilon, b - A @ phi
     if np.max(np.abs(residual[zero]), initial=0.0) > 1e-9 * size:
         return False
     if np.any(np.sign(residual[~zero]) != signs[~zero]):
         return False
     if objective.total_weight - eps * (eps * float(np.sum(s[~zero]))) < 0:  # no ε² overflow
         return False  # sigma would rather grow
-    penalty = np.full(A.shape[1], 2.0 * objective.alpha)
-    if objective.fit_intercept:
-        penalty[-1] = 0.0
-    target = penalty * theta - 2.0 * eps * ((s * signs) @ A)
+    target = penalty * phi - 2.0 * eps * ((s * signs) @ A)
     M = (A[zero] * (2.0 * eps * s[zero])[:, None]).T
     u = np.linalg.lstsq(M, target, rcond=None)[0]
     scale = np.max(np.abs(target), initial=0.0) + np.max(np.abs(M), initial=0.0)  # as X

@@ -5,9 +5,10 @@ Optimizers see ``F(v) = 100·L(params(v)) / (S·s_y)``, the very objective ``L``
 ``v`` where a unit step means the same thing for every parameter::
 
     coef      = (s_y / s) · v_coef / sqrt(1 + ρ)   (s: the columns' weighted std;
-                s_y: a robust spread of y, see _robust_scale; ρ = α·s_y / (S·s²),
+                s_y: a robust spread of y, see _selection.robust_spread; ρ = α·s_y / (S·s²),
                 the penalty's curvature over the data's, negligible unless y is huge)
-    intercept = m_y + s_y · v_intercept - m · coef  (m: the columns' weighted means)
+    shift     = s_y · v_intercept,   intercept = m_y + shift - m · coef
+                (m, m_y: the weighted means of the columns and of y)
     sigma     = s_y · v_sigma     (bounded solvers; v_sigma >= 10·eps / s_y)
               = s_y · exp(v_sigma)  (unbounded solvers)
 
@@ -17,113 +18,42 @@ factor 100 makes the default ``tol = 1e-5`` ask for equations within 1e-7 of zer
 (sigma to ~1e-7 relative) yet well above the ~1e-8 floor at which rounding in ``L``
 stops line searches, whatever n.
 ``params(v)`` is affine in the coefficients, so ``L`` stays convex in them and its
-minimiser maps back exactly. Nothing here copies ``X``: the centring enters as ``m·coef``
-and ``m·ΣΨ``, the scaling as a product with ``coef``. A feature around 1e12 (a Unix time in
-milliseconds) is then as easy for the optimizer as one around 1.
+minimiser maps back exactly. The evaluations run the block functions of
+:mod:`~gradopt.linear_model._huber_loss` on ``[coef, shift, sigma]`` with the centres
+``m`` and ``m_y``: y is centred in every block, and where a column's mean exceeds 16
+times its spread each block of X is centred too, in a cache-resident copy, before its
+products, so an offset of 1e6 or 1.7e12 in a column costs no digits of the residuals
+and the objective is as smooth to the optimizer as for centred data (smaller offsets
+enter as ``m·coef``, which costs at most a digit). Whatever executes the
+blocks (:mod:`~gradopt.linear_model._blocked`: in memory, or Dask chunks) serves.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import autograd.numpy as anp
 import numpy as np
-import scipy.sparse as sp
 
 from gradopt._typing import FloatArray
 from gradopt.exceptions import InvalidInputError
-from gradopt.linear_model._huber_loss import huber_loss, huber_loss_and_gradient, power_of_two
+from gradopt.linear_model._blocked import BLOCK_ELEMENTS, Blocks, scratch_elements
+from gradopt.linear_model._huber_loss import (
+    TRACED_BLOCK_ELEMENTS,
+    huber_block,
+    huber_block_value,
+)
+from gradopt.linear_model._moments import summarise
+from gradopt.linear_model._selection import robust_spread
 
-__all__ = ["HuberObjective"]
+__all__ = ["GRADIENT_MARGIN", "HuberObjective"]
 
-_CHUNK_ELEMENTS = 1 << 18  # entries of X standardised at a time (2 MB of float64)
 _EPS = float(np.finfo(np.float64).eps)
 _TINY = float(np.finfo(np.float64).tiny)
-_CONSTANT = 64 * _EPS  # relative spread of a column that is constant but for rounding
+_OFFSET = 16.0  # a column whose mean exceeds 16 spreads is centred in a copy of each block
 _MIN_SIGMA = 10 * _EPS  # scikit-learn's lower bound on sigma (here relative to s_y)
 GRADIENT_MARGIN = 100.0  # F = GRADIENT_MARGIN · (mean objective): see the module docstring
-
-
-def _row_blocks(X: Any) -> Any:
-    """``(rows, dense block)`` over row blocks of bounded size (2 MB of float64)."""
-    n_samples, n_features = X.shape
-    step = max(1, _CHUNK_ELEMENTS // max(n_features, 1))
-    for start in range(0, n_samples, step):
-        block = X[start : start + step]
-        dense = block.toarray() if sp.issparse(block) else np.asarray(block, dtype=np.float64)
-        yield slice(start, start + step), dense
-
-
-def _column_moments(
-    X: Any, sample_weight: FloatArray, center: bool
-) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Weighted means (zeros unless `center`), root-mean-square deviations and the
-    largest absolute values of the columns.
-
-    Two passes over row blocks of bounded size, never a full-size temporary copy of X:
-    exact (no E[x²] - m² cancellation for a column like 1.7e12 + noise) and free of
-    overflow for any finite X (the mean is a convex combination of the values; the
-    deviations are squared after division by a power of two, see
-    :func:`~gradopt.linear_model._huber_loss.power_of_two`).
-    """
-    n_features = X.shape[1]
-    weights = sample_weight / np.sum(sample_weight)
-    mean, peak = np.zeros(n_features), np.zeros(n_features)
-    for rows, block in _row_blocks(X):
-        peak = np.maximum(peak, np.max(np.abs(block), axis=0, initial=0.0))
-        if center:
-            mean += weights[rows] @ block
-    unit = power_of_two(peak)
-    scaled_mean = mean / unit
-    squares = np.zeros(n_features)
-    for rows, block in _row_blocks(X):
-        deviation = block / unit - scaled_mean
-        squares += weights[rows] @ (deviation * deviation)
-    spread = np.sqrt(squares) * unit
-    # A constant column (a spread within the rounding of its mean) is scaled by its
-    # value, so that X @ coef - mean @ coef does not cancel large numbers.
-    constant = spread <= _CONSTANT * peak
-    spread = np.where(constant, np.where(peak > 0, peak, 1.0), spread)
-    return mean, spread, peak
-
-
-def _weighted_median(values: FloatArray, weights: FloatArray) -> float:
-    """Median of `values` repeated `weights` times (O(n) when the weights are equal)."""
-    if np.all(weights == weights[0]):
-        return float(np.median(values))
-    order = np.argsort(values, kind="stable")
-    cumulative = np.cumsum(weights[order])
-    half = cumulative[-1] / 2
-    lower = values[order[np.searchsorted(cumulative, half, side="left")]]
-    upper = values[order[np.searchsorted(cumulative, half, side="right")]]
-    return float(lower + upper) / 2
-
-
-def _robust_scale(y: FloatArray, sample_weight: FloatArray, center: float) -> float:
-    """``s_y``: the normalised (weighted) median absolute deviation of the targets.
-
-    Not their standard deviation, which outliers inflate: ``sigma`` starts here (on the
-    classic problem that saves a third of the evaluations) and ``sigma / s_y`` stays
-    near 1, where finite-difference steps are accurate. With equal weights two O(n)
-    partitions; integer weights give exactly the value of repeated rows. Computed on
-    ``y`` divided by a power of two (exact), so targets near 1e308 do not overflow; when
-    the MAD is zero, the root-mean-square deviation, then the largest ``|y|``, then 1
-    (a spread within rounding of ``max|y|`` counts as zero).
-    """
-    keep = sample_weight > 0
-    unit = float(power_of_two(np.max(np.abs(y), initial=0.0)))
-    kept, weights = y[keep] / unit, sample_weight[keep]
-    median = _weighted_median(kept, weights)
-    deviation = kept - center / unit
-    peak = float(np.max(np.abs(kept), initial=0.0))
-    for spread in (
-        _weighted_median(np.abs(kept - median), weights) / 0.6745,
-        float(np.sqrt((weights / np.sum(weights)) @ (deviation * deviation))),
-        peak,
-    ):
-        if spread > _CONSTANT * peak:  # a spread at rounding level is no spread
-            return spread * unit
-    return 1.0
 
 
 def _check_scales(objective: HuberObjective, spread: FloatArray) -> None:
@@ -158,42 +88,47 @@ class HuberObjective:
 
     Parameters
     ----------
-    X : ndarray or scipy.sparse matrix of shape (n_samples, n_features)
-    y, sample_weight : ndarray of shape (n_samples,)
+    blocks : Blocks
+        The data ``(X, y, sample_weight)`` and the executor that reduces over its row
+        blocks (:class:`~gradopt.linear_model._blocked.RowBlocks` in memory,
+        :class:`~gradopt.linear_model._dask_blocks.DaskBlocks` on a cluster).
     epsilon, alpha : float
         As in :func:`~gradopt.linear_model._huber_loss.huber_loss_and_gradient`.
     fit_intercept : bool
     log_sigma : bool
         Parametrise ``sigma = s_y·exp(v_sigma)`` (for solvers without bounds) instead of
         ``sigma = s_y·v_sigma`` with a lower bound (see :meth:`bounds`).
+
+    Notes
+    -----
+    Construction costs two passes over the blocks (means, then spreads) and the median
+    and MAD of a sample of y; each evaluation one pass. The last evaluation is kept
+    (:attr:`last`), so the estimator reads the loss at the solution without another.
     """
 
     def __init__(
         self,
-        X: Any,
-        y: FloatArray,
-        sample_weight: FloatArray,
+        blocks: Blocks,
         *,
         epsilon: float,
         alpha: float,
         fit_intercept: bool,
         log_sigma: bool,
     ) -> None:
-        self.X, self.y, self.sample_weight = X, y, sample_weight
+        self.blocks = blocks
         self.epsilon, self.alpha = float(epsilon), float(alpha)
         self.fit_intercept, self.log_sigma = fit_intercept, log_sigma
-        self.n_features = X.shape[1]
-        with np.errstate(over="ignore"):
-            self.total_weight = float(np.sum(sample_weight))
+        self.n_features = blocks.n_features
+        summary = summarise(blocks, fit_intercept)
+        self.total_weight = summary.total_weight
         if not 0 < self.total_weight < np.inf:
             raise InvalidInputError(
                 "sample_weight must have a positive, finite sum (the objective is about "
                 f"that sum times the spread of y); it sums to {self.total_weight:.3g}."
             )
-        self.mean, spread, self.x_peak = _column_moments(X, sample_weight, fit_intercept)
-        weights = sample_weight / self.total_weight
-        self.y_center = float(weights @ y) if fit_intercept else 0.0  # convex: no overflow
-        self.y_scale = _robust_scale(y, sample_weight, self.y_center)
+        self.mean, spread, self.x_peak = summary.x_mean, summary.x_spread, summary.x_peak
+        self.y_center, self.y_peak = summary.y_mean, summary.y_peak  # y_mean: 0 unless fitted
+        self.y_scale = robust_spread(blocks, self.y_center, summary.y_spread, summary.y_peak)
         # Unit steps in v_coef should change L about equally in every coordinate: the
         # data's curvature in coef_j is about 2·S·s_j²/sigma (sigma ~ s_y), the penalty's
         # 2·alpha; where the penalty dominates (huge y, tiny S) it sets the scale. The
@@ -208,20 +143,50 @@ class HuberObjective:
         # then equivariant under rescaling y (targets around 1e-20 are not all inliers
         # of a sigma that cannot shrink below 2e-15).
         self.min_sigma = max(_MIN_SIGMA * self.y_scale, _TINY)
+        with np.errstate(all="ignore"):
+            offset = float(np.max(np.abs(self.mean) / spread, initial=0.0))
+        self.centres: dict[str, Any] = {
+            "x_center": self.mean if fit_intercept else None,
+            "y_center": self.y_center,
+            "copy_centred": bool(fit_intercept and not blocks.sparse and offset > _OFFSET),
+        }
+        """The centres the block functions subtract (keyword arguments)."""
+        self.elements = (
+            scratch_elements(blocks) if self.centres["copy_centred"] else BLOCK_ELEMENTS
+        )
+        """Entries of X per block of an evaluation (smaller when blocks are copied)."""
+        self.last: tuple[FloatArray, float, FloatArray] | None = None
+        """``(v, L, ∇L in theta)`` of the last :meth:`value_and_grad`."""
         _check_scales(self, spread)
 
     # ------------------------------------------------------------ coordinate changes
-    def params(self, v: Any) -> Any:
-        """``[coef, intercept?, sigma]`` at the internal point `v` (traceable by autograd)."""
+    def theta(self, v: Any) -> Any:
+        """``[coef, shift, sigma]`` of the block functions at `v` (traceable by autograd)."""
         d = self.n_features
         coef = self.coef_scale * v[:d]
-        scaled_sigma = anp.exp(v[-1]) if self.log_sigma else v[-1]
-        parts = [coef]
-        if self.fit_intercept:
-            intercept = self.y_center + self.y_scale * v[d] - anp.dot(self.mean, coef)
-            parts.append(anp.reshape(intercept, (1,)))
-        parts.append(anp.reshape(self.y_scale * scaled_sigma, (1,)))
-        return anp.concatenate(parts)
+        shift = anp.reshape(self.y_scale * v[d], (1,)) if self.fit_intercept else np.zeros(1)
+        sigma = self.y_scale * (anp.exp(v[-1]) if self.log_sigma else v[-1])
+        return anp.concatenate([coef, shift, anp.reshape(sigma, (1,))])
+
+    def params(self, v: Any) -> Any:
+        """``[coef, intercept?, sigma]`` at the internal point `v` (traceable by autograd)."""
+        return self.params_of(self.theta(v))
+
+    def params_of(self, theta: Any) -> Any:
+        """``[coef, intercept?, sigma]`` from ``theta = [coef, shift, sigma]``."""
+        d = self.n_features
+        coef = theta[:d]
+        if not self.fit_intercept:
+            return anp.concatenate([coef, theta[d + 1 :]])
+        intercept = self.y_center + theta[d] - anp.dot(self.mean, coef)
+        return anp.concatenate([coef, anp.reshape(intercept, (1,)), theta[d + 1 :]])
+
+    def theta_of(self, params: FloatArray) -> FloatArray:
+        """``[coef, shift, sigma]`` from ``params = [coef, intercept?, sigma]``."""
+        d = self.n_features
+        coef = np.asarray(params[:d], dtype=np.float64)
+        shift = params[d] - self.y_center + self.mean @ coef if self.fit_intercept else 0.0
+        return np.concatenate([coef, [shift, params[-1]]])
 
     def internal(self, coef: FloatArray, intercept: float, sigma: float) -> FloatArray:
         """The internal point of the given coefficients, intercept and scale."""
@@ -236,44 +201,81 @@ class HuberObjective:
         """The default start: no slope, the weighted mean as intercept, ``sigma = s_y``."""
         return self.internal(np.zeros(self.n_features), self.y_center, self.y_scale)
 
-    def bounds(self) -> list[tuple[float | None, float | None]] | None:
-        """Bounds of the internal point (``sigma >= 10·eps·s_y``), or None with ``log_sigma``."""
-        if self.log_sigma:
-            return None
-        return [(None, None)] * (self.n_params - 1) + [(self.min_sigma / self.y_scale, None)]
+    def bounds(self) -> list[tuple[float | None, float | None]]:
+        """Bounds of the internal point: ``sigma >= 10·eps·s_y``."""
+        low = self.min_sigma / self.y_scale
+        return [(None, None)] * (self.n_params - 1) + [
+            (np.log(low) if self.log_sigma else low, None)
+        ]
+
+    def rounding(self, theta: FloatArray) -> float:
+        """An upper bound of the rounding error of any residual at `theta` (that of
+        :func:`~gradopt.linear_model._huber_loss.huber_outliers`, over every row)."""
+        d = self.n_features
+        size = (
+            self.y_peak
+            + abs(self.y_center)
+            + (self.x_peak + float(np.max(np.abs(self.mean), initial=0.0)))
+            * float(np.sum(np.abs(theta[:d])))
+            + abs(float(theta[d]))
+        )
+        return 4 * (d + 2) * _EPS * size
 
     # ------------------------------------------------------------------- evaluations
+    def evaluate(self, theta: FloatArray) -> tuple[float, FloatArray]:
+        """``L`` and its gradient in ``theta = [coef, shift, sigma]``: one pass of blocks."""
+        block = functools.partial(huber_block, theta, epsilon=self.epsilon, **self.centres)
+        loss, grad = self.blocks.reduce(block, elements=self.elements)
+        if self.alpha:  # not 0·inf: coefficients near 1e300 are valid without a penalty
+            coef = theta[: self.n_features]
+            loss += self.alpha * float(coef @ coef)
+            grad[: self.n_features] += 2.0 * (self.alpha * coef)
+        return float(loss), grad
+
     def loss(self, params: FloatArray) -> tuple[float, FloatArray]:
         """The original objective and its gradient at ``params`` (not internal)."""
-        loss, grad = huber_loss_and_gradient(
-            params, self.X, self.y, self.epsilon, self.alpha, self.sample_weight
-        )
-        return float(loss), grad
+        loss, grad = self.evaluate(self.theta_of(params))
+        return loss, self.params_grad(grad)
+
+    def params_grad(self, grad: FloatArray) -> FloatArray:
+        """The gradient in ``[coef, intercept?, sigma]`` from the one in ``theta``."""
+        d = self.n_features
+        if not self.fit_intercept:
+            deleted: FloatArray = np.delete(grad, d)
+            return deleted
+        result: FloatArray = grad.copy()
+        result[:d] += self.mean * grad[d]  # the shift moves with the coefficients
+        return result
 
     def value(self, v: Any) -> Any:
         """``F(v)``, written with autograd.numpy for autograd and finite differences."""
-        loss = huber_loss(
-            self.params(v), self.X, self.y, self.epsilon, self.alpha, self.sample_weight
-        )
+        theta = self.theta(v)
+        block = functools.partial(huber_block_value, theta, epsilon=self.epsilon, **self.centres)
+        loss = self.blocks.reduce(block, elements=TRACED_BLOCK_ELEMENTS)
+        if self.alpha:
+            coef = theta[: self.n_features]
+            loss = loss + self.alpha * anp.dot(coef, coef)
         return loss / self.value_scale
 
     def value_and_grad(self, v: FloatArray) -> tuple[float, FloatArray]:
-        """``F(v)`` and its gradient by the chain rule through :meth:`params`."""
-        params = self.params(v)
-        loss, grad = self.loss(params)
-        return loss / self.value_scale, self.internal_grad(params, grad)
+        """``F(v)`` and its gradient by the chain rule through :meth:`theta` (the last
+        evaluation again when `v` is where it was: the start, checked, then solved)."""
+        theta = self.theta(v)
+        if self.last is not None and np.array_equal(self.last[0], v):
+            loss, grad = self.last[1], self.last[2]
+        else:
+            loss, grad = self.evaluate(theta)
+            self.last = (np.array(v, dtype=np.float64), loss, grad)
+        return loss / self.value_scale, self.internal_grad(theta, grad)
 
-    def internal_grad(self, params: FloatArray, grad: FloatArray) -> FloatArray:
-        """The gradient of ``F`` from the gradient `grad` of ``L`` at `params`."""
+    def internal_grad(self, theta: FloatArray, grad: FloatArray) -> FloatArray:
+        """The gradient of ``F`` from the gradient `grad` of ``L`` in `theta`."""
         d = self.n_features
-        out = np.empty_like(grad)
-        grad_coef = grad[:d]
+        parts = [self.coef_scale * grad[:d]]
         if self.fit_intercept:
-            grad_coef = grad_coef - self.mean * grad[d]
-            out[d] = self.y_scale * grad[d]
-        out[:d] = self.coef_scale * grad_coef
-        out[-1] = grad[-1] * (params[-1] if self.log_sigma else self.y_scale)
-        result: FloatArray = out / self.value_scale
+            parts.append(self.y_scale * grad[d : d + 1])
+        parts.append(grad[d + 1 :] * (theta[d + 1] if self.log_sigma else self.y_scale))
+        result: FloatArray = np.concatenate(parts) / self.value_scale
         return result
 
     def check_finite(self, v: FloatArray) -> None:
@@ -291,7 +293,6 @@ class HuberObjective:
         where = "objective" if not np.isfinite(value) else "gradient"
         raise InvalidInputError(
             f"the Huber {where} overflows float64 at the start on this data (max |X| = "
-            f"{float(np.max(self.x_peak, initial=0.0)):.3g}, max |y| = "
-            f"{float(np.max(np.abs(self.y), initial=0.0)):.3g}, epsilon = {self.epsilon:.3g}); "
-            "rescale X or y."
+            f"{self.x_peak:.3g}, max |y| = "
+            f"{self.y_peak:.3g}, epsilon = {self.epsilon:.3g}); rescale X or y."
         )

@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 
 from gradopt._typing import ArrayLike, FloatArray
 from gradopt.exceptions import InvalidInputError
 from gradopt.gradients import Analytic, Autograd, FiniteDifference, GradientProvider, Jax
+from gradopt.linear_model._blocked import RowBlocks
 from gradopt.linear_model._huber_objective import HuberObjective
 
 __all__ = ["GRADIENTS", "SOLVERS", "BestSeen", "Solver"]
@@ -146,7 +146,13 @@ _JAX_OBJECTIVES = {
 
 
 def _jax(objective: HuberObjective) -> GradientProvider:
-    if sp.issparse(objective.X):
+    blocks = objective.blocks
+    if not isinstance(blocks, RowBlocks):
+        raise InvalidInputError(
+            "gradient='jax' needs the data in memory; on Dask arrays use gradient="
+            "'analytic' (each chunk's share computed where it lives)."
+        )
+    if blocks.sparse:
         raise InvalidInputError(
             "gradient='jax' needs a dense X; got a scipy.sparse matrix. Use "
             "gradient='analytic' (which keeps X sparse) or X.toarray()."
@@ -155,7 +161,8 @@ def _jax(objective: HuberObjective) -> GradientProvider:
     scales = np.concatenate(
         [o.coef_scale, [o.y_center, o.y_scale, o.value_scale, o.epsilon, o.alpha, o.total_weight]]
     )
-    data = (_aligned_transpose(o.X), o.y, o.sample_weight, scales, o.mean)
+    weights = np.ones(blocks.n_samples) if blocks.sample_weight is None else blocks.sample_weight
+    data = (_aligned_transpose(blocks.X), blocks.y, weights, scales, o.mean)
     return Jax(_JAX_OBJECTIVES[o.fit_intercept, o.log_sigma], args=data)
 
 

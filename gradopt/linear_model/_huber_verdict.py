@@ -48,10 +48,12 @@ class Verdict:
     message: str
 
 
-def stationarity(objective: HuberObjective, params: FloatArray, grad: FloatArray) -> float:
-    """``max|∇F|``, projected at the bound on sigma: what `tol` is compared with."""
-    internal = objective.internal_grad(params, grad)
-    if objective.bounds() is not None and params[-1] <= objective.min_sigma * (1 + 1e-9):
+def stationarity(objective: HuberObjective, theta: FloatArray, grad: FloatArray) -> float:
+    """``max|∇F|`` from the gradient `grad` of ``L`` in ``theta = [coef, shift, sigma]``,
+    projected at the bound on sigma: what `tol` is compared with."""
+    internal = objective.internal_grad(theta, grad)
+    bounded = not objective.log_sigma  # sigma = s_y·v_sigma with v_sigma bounded below
+    if bounded and theta[-1] <= objective.min_sigma * (1 + 1e-9):
         internal[-1] = min(internal[-1], 0.0)  # projected: sigma at its bound
     return float(np.max(np.abs(internal)))
 

@@ -16,9 +16,13 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from gradopt._typing import FloatArray
+from gradopt.exceptions import InvalidInputError
 from gradopt.gradients import GradientProvider
+from gradopt.linear_model._blocked import Blocks, RowBlocks
+from gradopt.linear_model._dask_blocks import DaskBlocks, dask_predict, is_dask_array
 from gradopt.linear_model._huber import HuberRegressor, _single_threaded_blas
 from gradopt.linear_model._robust_checks import (
+    check_dask_settings,
     check_design,
     check_exact,
     check_rank,
@@ -203,22 +207,18 @@ default="analytic"
         self : RobustRegressor
         """
         self._validate_params()
-        X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
-        y = np.asarray(y, dtype=np.float64)
-        sample_weight = _check_sample_weight(
-            sample_weight, X, dtype=np.float64, ensure_non_negative=True
-        )
-        if not np.any(sample_weight > 0):  # scikit-learn 1.6 lets all zeros through
-            raise ValueError("Sample weights must contain at least one non-zero number.")
         loss = self._loss()
         solver = self._solver()
+        blocks = self._blocks(X, y, sample_weight)
         with _single_threaded_blas():
             objective = RobustObjective(
-                X, y, sample_weight, loss, alpha=self.alpha, fit_intercept=self.fit_intercept
+                blocks, loss, alpha=self.alpha, fit_intercept=self.fit_intercept
             )
-            if underdetermined(sample_weight, objective.n_params, self.alpha):
+            if blocks.in_memory and underdetermined(
+                objective.sample_weight, objective.n_params, self.alpha
+            ):
                 v = least_squares_start(objective)
-                check_exact(objective.residual(v), sample_weight, y)
+                check_exact(objective.residual(v), objective.sample_weight, objective.y)
                 fit = MFit(v, 0.0, message="no more samples than parameters")
             else:
                 check_design(objective, self.alpha)
@@ -226,6 +226,28 @@ default="analytic"
                 fit = self._fit(objective, solver)
             self._store(objective, fit)
         return self
+
+    def _blocks(self, X: Any, y: Any, sample_weight: Any) -> Blocks:
+        """The validated data as row blocks: in memory, or Dask chunks on the workers."""
+        if not is_dask_array(X):
+            X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=np.float64, ensure_non_negative=True
+            )
+            if not np.any(sample_weight > 0):  # scikit-learn 1.6 lets all zeros through
+                raise ValueError("Sample weights must contain at least one non-zero number.")
+            return RowBlocks(X, np.asarray(y, dtype=np.float64), sample_weight)
+        check_dask_settings(self.method, self.scale, self.gradient)
+        blocks = DaskBlocks(X, y, sample_weight)
+        if blocks.n_samples <= blocks.n_features + int(self.fit_intercept):
+            raise InvalidInputError(
+                f"{blocks.n_samples} samples for {blocks.n_features} features: fit so few "
+                "rows in memory."
+            )
+        self.n_features_in_ = blocks.n_features
+        if hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        return blocks
 
     def _fit(self, objective: RobustObjective, solver: str) -> MFit:
         if self.method == "MM":
@@ -324,7 +346,8 @@ default="analytic"
         )
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ConvergenceWarning)
-            huber.fit(objective.X, objective.y, sample_weight=objective.sample_weight)
+            blocks = objective.blocks
+            huber.fit(blocks.X, blocks.y, sample_weight=blocks.sample_weight)
         messages = []
         for caught_warning in caught:  # HuberRegressor's verdict becomes ours; others pass
             if issubclass(caught_warning.category, ConvergenceWarning):
@@ -345,16 +368,12 @@ default="analytic"
         self.intercept_ = float(params[d]) if self.fit_intercept else 0.0
         self.scale_ = float(fit.scale)
         self.n_iter_ = int(fit.nit)
-        residual = objective.residual(fit.v)
         loss = objective.loss
-        if self.scale_ > objective.zero_scale:
-            u = residual / self.scale_
-            self.weights_ = np.clip(loss.weight(u), 0.0, 1.0)
-            self.outliers_ = np.abs(u) > loss.c
-        else:
+        self.weights_, self.outliers_ = objective.weights_and_outliers(fit.v, self.scale_)
+        if not objective.blocks.in_memory:  # computed now, kept on the workers
+            self.weights_, self.outliers_ = self.weights_.persist(), self.outliers_.persist()
+        if not self.scale_ > objective.zero_scale:
             self.scale_ = 0.0
-            self.weights_ = np.ones_like(residual)
-            self.outliers_ = np.abs(residual) > objective.zero_scale
             degenerate_warning(fit.message)
         penalty = self.alpha * (self.scale_ if self.scale == "joint" else 1.0)
         self.cov_ = covariance(objective, fit.v, self.scale_, self.cov, penalty)
@@ -371,18 +390,20 @@ default="analytic"
             )
 
     # ---------------------------------------------------------------- public API
-    def predict(self, X: Any) -> FloatArray:
+    def predict(self, X: Any) -> Any:
         """Predict ``X @ coef_ + intercept_``.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like or dask.array of shape (n_samples, n_features)
 
         Returns
         -------
-        ndarray of shape (n_samples,)
+        ndarray of shape (n_samples,), or a (lazy) dask.array for a dask.array `X`
         """
         check_is_fitted(self)
+        if is_dask_array(X):
+            return dask_predict(X, self.coef_, self.intercept_, self.n_features_in_)
         X = validate_data(self, X, dtype=np.float64, reset=False)
         prediction: FloatArray = np.asarray(X @ self.coef_) + self.intercept_
         return prediction

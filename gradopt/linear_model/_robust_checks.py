@@ -1,5 +1,7 @@
 """Degenerate input to :class:`RobustRegressor`: clear errors before a fit, warnings after.
 
+Also the settings that need the data in memory, refused for Dask arrays.
+
 Errors (before fitting; without a ridge penalty, which makes each case well posed): a
 constant column beside the intercept, linearly dependent columns, and no more samples
 than parameters when no exact fit of them exists. With no more samples than parameters
@@ -15,6 +17,7 @@ return, but ``u = r/σ`` is undefined: the weights are then 1 and the covariance
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import numpy as np
 
@@ -24,6 +27,7 @@ from gradopt.linear_model._robust_objective import RobustObjective
 
 __all__ = [
     "ZeroScaleWarning",
+    "check_dask_settings",
     "check_design",
     "check_exact",
     "check_rank",
@@ -34,6 +38,23 @@ __all__ = [
 
 class ZeroScaleWarning(UserWarning):
     """The fitted residual scale is 0: an exact fit of at least half of the samples."""
+
+
+def check_dask_settings(method: str, scale: Any, gradient: Any) -> None:
+    """Raise :class:`InvalidInputError` for the settings that need the data in memory."""
+    unsupported = {
+        "method='MM'": method == "MM",
+        "scale='huber'": scale == "huber",
+        f"gradient={gradient!r}": gradient not in ("analytic", "finite-difference"),
+    }
+    for setting, present in unsupported.items():
+        if present:
+            raise InvalidInputError(
+                f"{setting} needs the data in memory (fast-S draws subsets of rows, "
+                "Huber's proposal 2 and autograd work on all residuals at once); on "
+                "Dask arrays RobustRegressor fits method='M' with scale 'mad', 'joint' "
+                "or a number, and the analytic or finite-difference gradient."
+            )
 
 
 def check_design(objective: RobustObjective, alpha: float) -> None:

@@ -64,13 +64,11 @@ def fit_m(
     max_iter: int,
 ) -> MFit:
     """Alternate fixed-scale solves and scale updates from `v0` (see the module doc)."""
-    p = objective.n_params
     fixed = not callable(scale_rule)
 
     def rescale(v: FloatArray, start: float | None) -> float:
         if callable(scale_rule):
-            residual = objective.residual(v)
-            return float(scale_rule(residual, objective.sample_weight, p, start=start))
+            return objective.residual_scale(v, scale_rule, start)
         return float(scale_rule)
 
     v, scale = np.array(v0, dtype=np.float64), rescale(v0, None)

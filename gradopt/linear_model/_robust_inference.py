@@ -44,15 +44,14 @@ def covariance(
     d, p = objective.n_features, objective.n_params
     if scale <= 0:
         return np.zeros((p, p))
-    u = objective.residual(v) / scale
-    s, total = objective.sample_weight, objective.total_weight
-    psi, dpsi = objective.loss.psi(u), objective.loss.psi_deriv(u)
-    m = float(s @ dpsi) / total
+    curvature, square_curvature, square_psi = objective.covariance_sums(v, scale)
+    total = objective.total_weight
+    m = float(curvature) / total
     if not m > 0:
         return np.full((p, p), np.nan)  # no curvature: ψ' averages to <= 0
-    variance = float(s @ (dpsi - m) ** 2) / total
+    variance = max(float(square_curvature) / total - m * m, 0.0)
     K = 1.0 + p / total * variance / m**2
-    q = scale**2 * float(s @ psi**2) / max(total - p, np.finfo(float).tiny)
+    q = scale**2 * float(square_psi) / max(total - p, np.finfo(float).tiny)
     G = objective.design_gram
     P = np.zeros(p)
     P[:d] = penalty * objective.coef_scale**2  # α·‖coef‖² in internal coordinates
@@ -60,7 +59,7 @@ def covariance(
         bread = np.linalg.inv(m * G + np.diag(P))
         inner = K * K * q * bread @ G @ bread
     else:
-        W = objective.gram(s * dpsi)
+        W = objective.gram_at(v, "newton", scale)
         bread = np.linalg.inv(W + np.diag(P))
         middle = K * q / m * W if kind == "H2" else q / K * G
         inner = bread @ middle @ bread

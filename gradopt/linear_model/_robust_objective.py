@@ -8,143 +8,65 @@ For a loss ``ρ`` (:mod:`~gradopt.linear_model._robust_losses`), a scale ``σ > 
 
 so that ``loss="least-squares"`` is exactly ridge regression ``‖y - Xw - c‖² + α‖w‖²``
 and ``∇L = 0`` are the M-estimating equations ``Σ sᵢ·ψ(rᵢ/σ)·xᵢ = α·coef/σ``.
-:func:`robust_loss_and_gradient` is a sum over rows plus the penalty: a blocked
-evaluation calls it per row block with ``alpha=0`` and adds the penalty once.
 
-:class:`RobustObjective` is what optimizers see: the same ``L`` in the standardised
-coordinates of :class:`~gradopt.linear_model._huber_objective.HuberObjective` (columns
-centred and scaled without copying ``X``), divided by ``2·S·σ·s_y / 100`` so that each
+Every pass over X is a block function of :mod:`~gradopt.linear_model._robust_blocks`,
+run by the executors of :mod:`~gradopt.linear_model._blocked` (row blocks in memory, or
+the chunks of Dask arrays), the evaluation included: it is the one
+:class:`HuberRegressor` uses, with centred blocks (no digits lost to an offset in X).
+
+(:func:`robust_loss_and_gradient` and :func:`robust_loss`, the pure functions, are
+there too.) :class:`RobustObjective` is what optimizers see: the same ``L`` in standardised
+coordinates (columns centred and scaled), divided by ``2·S·σ·s_y / 100`` so that each
 gradient component is 100 times a dimensionless mean estimating equation and the
-convergence test ``max|∇F| <= tol`` means what it means for ``HuberRegressor``.
-It also gives the weighted Gram matrices ``Zᵀ·diag(c)·Z`` of the standardised design
-(row blocks of bounded size) that Newton and IRLS steps and the covariance use.
+convergence test ``max|∇F| <= tol`` means what it means for ``HuberRegressor``. It also
+gives the weighted Gram matrices ``Zᵀ·diag(c)·Z`` of the standardised design that
+Newton and IRLS steps and the covariance use, and the residual scale of a point.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 import autograd.numpy as anp
 import numpy as np
 
 from gradopt._typing import FloatArray
-from gradopt.linear_model._huber_loss import matvec
-from gradopt.linear_model._huber_objective import (
-    _CHUNK_ELEMENTS,
-    GRADIENT_MARGIN,
-    _robust_scale,
+from gradopt.exceptions import InvalidInputError
+from gradopt.linear_model._blocked import (
+    BLOCK_ELEMENTS,
+    Blocks,
+    RowBlocks,
+    add,
+    scratch_elements,
 )
-from gradopt.linear_model._robust_losses import RobustLoss, make_loss
+from gradopt.linear_model._huber_objective import GRADIENT_MARGIN
+from gradopt.linear_model._moments import weighted_sums
+from gradopt.linear_model._robust_blocks import (
+    absolute_residual,
+    covariance_block,
+    covariance_sums,
+    curvature_block,
+    curvature_sums,
+    gram_block,
+    hessp_block,
+    keep,
+    ones_block,
+    outliers_block,
+    residual_block,
+    robust_block,
+    robust_block_value,
+    robust_weights,
+    weights_block,
+)
+from gradopt.linear_model._robust_losses import RobustLoss
+from gradopt.linear_model._robust_scale import GAUSSIAN_MAD, mad_scale
+from gradopt.linear_model._selection import blocked_median, robust_spread
 
-__all__ = ["RobustObjective", "robust_loss", "robust_loss_and_gradient"]
+__all__ = ["RobustObjective"]
 
-
-def _split(params: Any, n_features: int) -> tuple[Any, Any, bool]:
-    size = params.shape[0]
-    if size not in (n_features, n_features + 1):
-        raise ValueError(
-            f"params must have n_features = {n_features} entries (coef) or "
-            f"n_features + 1 = {n_features + 1} (coef, intercept); got {size}."
-        )
-    fit_intercept = size == n_features + 1
-    return params[:n_features], params[n_features] if fit_intercept else 0.0, fit_intercept
-
-
-def robust_loss_and_gradient(
-    params: FloatArray,
-    X: Any,
-    y: FloatArray,
-    loss: str | RobustLoss,
-    scale: float,
-    sample_weight: FloatArray | None = None,
-    alpha: float = 0.0,
-) -> tuple[float, FloatArray]:
-    """``L = 2σ²·Σ sᵢ·ρ(rᵢ/σ) + α‖coef‖²`` and its gradient, one pass over ``X`` each way.
-
-    Parameters
-    ----------
-    params : ndarray of shape (n_features,) or (n_features + 1,)
-        ``coef`` or ``[coef, intercept]``.
-    X : ndarray of shape (n_samples, n_features)
-    y : ndarray of shape (n_samples,)
-    loss : str or RobustLoss
-        A loss name of :class:`~gradopt.linear_model.RobustRegressor` (with its default
-        tuning) or a loss object.
-    scale : float
-        ``σ > 0``, held fixed.
-    sample_weight : ndarray of shape (n_samples,), optional
-    alpha : float, default 0
-        Strength of the penalty ``alpha * ||coef||**2`` (the intercept is not penalised).
-
-    Returns
-    -------
-    loss : float
-    grad : ndarray of the shape of `params`
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> X = np.array([[0.0], [1.0], [2.0]])
-    >>> y = np.array([0.0, 1.0, 10.0])
-    >>> value, grad = robust_loss_and_gradient(np.array([1.0, 0.0]), X, y, "least-squares", 1.0)
-    >>> value, grad  # ||r||² = 64 and its gradient -2·[x, 1]ᵀr
-    (64.0, array([-32., -16.]))
-    """
-    coef, intercept, fit_intercept = _split(params, X.shape[1])
-    residual = y - X @ coef
-    if fit_intercept:
-        residual -= intercept
-    rho = make_loss(loss) if isinstance(loss, str) else loss
-    return _from_residual(residual, coef, fit_intercept, X, rho, scale, sample_weight, alpha)
-
-
-def _from_residual(
-    residual: FloatArray,
-    coef: FloatArray,
-    fit_intercept: bool,
-    X: Any,
-    loss: RobustLoss,
-    scale: float,
-    sample_weight: FloatArray | None,
-    alpha: float,
-) -> tuple[float, FloatArray]:
-    """:func:`robust_loss_and_gradient` once the residuals are known."""
-    u = residual / scale
-    rho, psi = loss.rho(u), loss.psi(u)
-    if sample_weight is not None:
-        rho, psi = sample_weight * rho, sample_weight * psi
-    value = 2.0 * scale * scale * float(np.sum(rho)) + alpha * float(coef @ coef)
-    grad = np.empty(coef.shape[0] + int(fit_intercept))
-    grad[: coef.shape[0]] = (-2.0 * scale) * np.asarray(X.T @ psi) + (2.0 * alpha) * coef
-    if fit_intercept:
-        grad[-1] = (-2.0 * scale) * float(np.sum(psi))
-    return value, grad
-
-
-def robust_loss(
-    params: Any,
-    X: Any,
-    y: FloatArray,
-    loss: str | RobustLoss,
-    scale: float,
-    sample_weight: FloatArray | None = None,
-    alpha: float = 0.0,
-) -> Any:
-    """The value of :func:`robust_loss_and_gradient`, traceable by ``autograd``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from autograd import grad
-    >>> X, y = np.array([[0.0], [1.0], [2.0]]), np.array([0.0, 1.0, 10.0])
-    >>> grad(robust_loss)(np.array([1.0, 0.0]), X, y, "huber", 1.0)
-    array([-5.38, -2.69])
-    """
-    coef, intercept, _ = _split(params, X.shape[1])
-    function = make_loss(loss) if isinstance(loss, str) else loss
-    rho = function.rho((y - matvec(X, coef) - intercept) / scale)
-    data = anp.sum(rho) if sample_weight is None else anp.dot(sample_weight, rho)
-    return 2.0 * scale * scale * data + alpha * anp.dot(coef, coef)
+_OFFSET = 16.0  # a column whose mean exceeds 16 spreads is centred in a copy of each block
 
 
 class RobustObjective:
@@ -155,61 +77,86 @@ class RobustObjective:
     ``y_center + Z·v`` with ``Z = [(X - mean)·diag(coef_scale), y_scale]``, whose columns
     all have spread about ``y_scale``. The scale ``σ`` is an attribute; :meth:`set_scale`
     changes it between rounds of an M-fit.
+
+    Parameters
+    ----------
+    blocks : Blocks
+        The data, in memory (:class:`~gradopt.linear_model._blocked.RowBlocks`) or on a
+        Dask cluster; :attr:`X`, :attr:`y`, :attr:`sample_weight` and :meth:`residual`
+        exist only in memory.
+    loss : RobustLoss
+    alpha : float
+    fit_intercept : bool
+    scale : float, default 1
     """
 
     def __init__(
         self,
-        X: FloatArray,
-        y: FloatArray,
-        sample_weight: FloatArray,
+        blocks: Blocks,
         loss: RobustLoss,
         *,
         alpha: float,
         fit_intercept: bool,
         scale: float = 1.0,
     ) -> None:
-        self.X, self.y, self.sample_weight, self.loss = X, y, sample_weight, loss
+        self.blocks, self.loss = blocks, loss
         self.alpha, self.fit_intercept = float(alpha), fit_intercept
-        self.n_features = X.shape[1]
+        self.n_features = blocks.n_features
         self.n_params = self.n_features + int(fit_intercept)
-        self.total_weight = float(np.sum(sample_weight))
-        self.unit_weights = bool(np.all(sample_weight == 1.0))
-        self._last: tuple[bytes, FloatArray] | None = None
+        self._sw = blocks.sample_weight  # None: unit weights
+        if isinstance(blocks, RowBlocks):
+            self.X, self.y = blocks.X, blocks.y
+            weights = blocks.sample_weight
+            self.sample_weight = np.ones(blocks.n_samples) if weights is None else weights
+        self._last: tuple[bytes, Any] | None = None
+        self._residual: tuple[bytes, FloatArray, float, FloatArray] | None = None
+        """``(key of v, r, σ, r/σ)`` at the last point, in memory."""
         # One pass for the weighted means, one for the centred Gram matrix: the columns'
         # spreads are its diagonal, and it is the design's Gram matrix once scaled.
-        if fit_intercept:
-            self.mean = np.asarray(X.T @ sample_weight, dtype=np.float64) / self.total_weight
-        else:
-            self.mean = np.zeros(X.shape[1])
-        raw, column = _centered_gram(X, self.mean, sample_weight)
+        self.total_weight, x_mean, y_mean, y_peak = weighted_sums(blocks)
+        self.mean = x_mean if fit_intercept else np.zeros(self.n_features)
+        self.y_center = y_mean if fit_intercept else 0.0
+        self.centres: dict[str, Any] = {"x_center": self.mean, "y_center": self.y_center}
+        raw, column, total, y_square = self._gram(np.zeros(self.n_params), "design", 1.0)
         self.column_spread = np.sqrt(np.maximum(np.diag(raw), 0.0) / self.total_weight)
         spread = self.column_spread.copy()
         spread[~(np.isfinite(spread) & (spread > 0))] = 1.0
         self.spread = spread
-        self.y_center = float(sample_weight @ y) / self.total_weight if fit_intercept else 0.0
-        self.y_scale = _robust_scale(y, sample_weight, self.y_center)
+        rms = float(np.sqrt(max(y_square, 0.0) / self.total_weight))
+        self.y_scale = robust_spread(blocks, self.y_center, rms, y_peak)
         stiffness = 1.0 + self.alpha / (self.total_weight * self.spread**2)
         self.coef_scale = self.y_scale / self.spread / np.sqrt(stiffness)
-        self.design_gram = self._assemble(raw, column, self.total_weight)
+        self.design_gram = self._assemble(raw, column, total)
         """``Zᵀ·diag(s)·Z``: the rank check, least squares, H-steps and H1 share it."""
+        offset = float(np.max(np.abs(self.mean) / self.spread, initial=0.0))
+        self.centres["copy_centred"] = offset > _OFFSET
+        self.elements = scratch_elements(blocks) if offset > _OFFSET else BLOCK_ELEMENTS
+        """Entries of X per block of an evaluation (smaller when blocks are copied)."""
         # Residuals of an exact fit are rounding, a few eps times |y|: a scale below
         # this is zero.
-        self.zero_scale = 64 * np.finfo(np.float64).eps * float(np.max(np.abs(y), initial=0.0))
+        self.zero_scale = 64 * np.finfo(np.float64).eps * y_peak
         self.set_scale(scale)
 
     def set_scale(self, scale: float) -> None:
         """Hold ``σ = scale`` fixed from now on."""
         self.scale = float(scale)
         self.value_scale = 2.0 * self.total_weight * self.scale * self.y_scale / GRADIENT_MARGIN
+        self._last = None
 
     def with_loss(self, loss: RobustLoss) -> RobustObjective:
         """The same data and coordinates with another loss (no second pass over X)."""
         other = object.__new__(RobustObjective)
         other.__dict__.update(self.__dict__)
-        other.loss = loss
+        other.loss, other._last = loss, None
         return other
 
     # ------------------------------------------------------------ coordinate changes
+    def theta(self, v: Any) -> Any:
+        """``[coef, shift]`` of the block functions at `v` (traceable by autograd)."""
+        d = self.n_features
+        shift = anp.reshape(self.y_scale * v[d], (1,)) if self.fit_intercept else np.zeros(1)
+        return anp.concatenate([self.coef_scale * v[:d], shift])
+
     def params(self, v: Any) -> Any:
         """``[coef, intercept?]`` at the internal point `v` (traceable by autograd)."""
         d = self.n_features
@@ -237,64 +184,81 @@ class RobustObjective:
         T[0, d] = self.y_scale
         return T
 
-    def residual(self, v: FloatArray) -> FloatArray:
-        """``y - X·coef - intercept`` at the internal point `v` (read-only).
+    # --------------------------------------------------------------- reductions
+    def _reduce(self, fn: Callable[..., Any], v: FloatArray, combine: Any = add, **kw: Any) -> Any:
+        block = functools.partial(fn, self.theta(v), loss=self.loss, **kw, **self.centres)
+        return self.blocks.reduce(block, combine, elements=self.elements)
 
-        The last one is kept: the scale rule, the curvature and the covariance ask for
-        the residuals where the solver just evaluated, without another product with X.
-        """
+    def _map(self, fn: Callable[..., Any], v: FloatArray, dtype: Any, **kw: Any) -> Any:
+        block = functools.partial(fn, self.theta(v), **kw, **self.centres)
+        return self.blocks.map(block, dtype=dtype, elements=self.elements)
+
+    def _evaluate(self, v: FloatArray) -> tuple[float, FloatArray]:
+        """``(L, ∇L in theta)`` at `v`, the last one kept (in memory with its residuals:
+        the scale rule, the curvature and the weights need no other pass over X)."""
         key = np.asarray(v, dtype=np.float64).tobytes()
         if self._last is not None and self._last[0] == key:
-            return self._last[1]
-        params = self.params(v)
-        d = self.n_features
-        residual: FloatArray = self.y - self.X @ params[:d]
-        if self.fit_intercept:
-            residual -= params[d]
-        residual.flags.writeable = False
-        self._last = (key, residual)
-        return residual
+            return self._last[1]  # type: ignore[no-any-return]
+        if self.blocks.in_memory:
+            value, grad, pieces = self._reduce(
+                robust_block, v, scale=self.scale, keep_residual=True, combine=keep
+            )
+            u = np.concatenate(pieces) if len(pieces) > 1 else pieces[0]
+            self._residual = (key, u * self.scale, self.scale, u)
+        else:
+            value, grad = self._reduce(robust_block, v, scale=self.scale)
+        if self.alpha:
+            coef = self.coef_scale * v[: self.n_features]
+            value += self.alpha * float(coef @ coef)
+            grad[: self.n_features] += (2.0 * self.alpha) * coef
+        self._last = (key, (value, grad))
+        return value, grad
+
+    def _gram(self, v: FloatArray, kind: str, scale: float | None = None) -> Any:
+        """``(Σ c·zzᵀ, Σ c·z, Σ c, Σ s·(y - y_center)²)`` (see :func:`gram_block`)."""
+        block = functools.partial(
+            gram_block,
+            np.zeros(self.n_features + 1) if kind == "design" else self.theta(v),
+            kind=kind,
+            loss=self.loss,
+            scale=self.scale if scale is None else scale,
+            x_center=self.mean,
+            y_center=self.y_center,
+        )
+        return self.blocks.reduce(block)
 
     # ------------------------------------------------------------------- evaluations
     def value(self, v: Any) -> Any:
         """``F(v) = L / value_scale``, written with autograd.numpy."""
-        loss = robust_loss(
-            self.params(v), self.X, self.y, self.loss, self.scale, self.sample_weight, self.alpha
+        block = functools.partial(
+            robust_block_value, self.theta(v), loss=self.loss, scale=self.scale, **self.centres
         )
-        return loss / self.value_scale
+        loss = self.blocks.reduce(block, elements=self.elements)
+        coef = self.coef_scale * v[: self.n_features]
+        return (loss + self.alpha * anp.dot(coef, coef)) / self.value_scale
 
     def value_and_grad(self, v: FloatArray) -> tuple[float, FloatArray]:
-        """``F(v)`` and its gradient, by the chain rule through :meth:`params`."""
-        coef = self.params(v)[: self.n_features]
-        loss, grad = _from_residual(
-            self.residual(v),
-            coef,
-            self.fit_intercept,
-            self.X,
-            self.loss,
-            self.scale,
-            None if self.unit_weights else self.sample_weight,
-            self.alpha,
-        )
-        return loss / self.value_scale, self.internal_grad(grad)
+        """``F(v)`` and its gradient, by the chain rule through :meth:`theta`."""
+        value, grad = self._evaluate(v)
+        return value / self.value_scale, self.internal_grad(grad)
 
     def mean_curvature(self, v: FloatArray) -> float:
         """``Σ sᵢ·ψ'(uᵢ) / S``, or the mean weight ``ψ(u)/u`` where that is not positive."""
-        u = self.residual(v) / self.scale
-        m = float(self.sample_weight @ self.loss.psi_deriv(u)) / self.total_weight
+        if self.blocks.in_memory:
+            curvature, weight = curvature_sums(self._scaled(v, self.scale), self._sw, self.loss)
+        else:
+            curvature, weight = self._reduce(curvature_block, v, scale=self.scale)
+        m = float(curvature) / self.total_weight
         if m > 0.05:
             return m
-        return max(float(self.sample_weight @ self.loss.weight(u)) / self.total_weight, 1e-3)
+        return max(float(weight) / self.total_weight, 1e-3)
 
     def internal_grad(self, grad: FloatArray) -> FloatArray:
-        """The gradient of ``F`` from the gradient `grad` of ``L``."""
+        """The gradient of ``F`` from the gradient `grad` of ``L`` in ``theta``."""
         d = self.n_features
-        out = np.empty_like(grad)
-        grad_coef = grad[:d]
+        out = self.coef_scale * grad[:d]
         if self.fit_intercept:
-            grad_coef = grad_coef - self.mean * grad[d]
-            out[d] = self.y_scale * grad[d]
-        out[:d] = self.coef_scale * grad_coef
+            out = np.append(out, self.y_scale * grad[d])
         result: FloatArray = out / self.value_scale
         return result
 
@@ -304,20 +268,16 @@ class RobustObjective:
         diagonal[: self.n_features] = 2.0 * self.alpha * self.coef_scale**2
         return diagonal
 
-    def curvature(self, v: FloatArray, kind: str) -> FloatArray:
-        """Per-row weights ``c`` of the Hessian ``Σ 2·sᵢ·cᵢ·zᵢzᵢᵀ`` of the data term.
+    def gram_at(self, v: FloatArray, kind: str, scale: float | None = None) -> FloatArray:
+        """``Zᵀ·diag(c)·Z`` with the row weights ``c = s·ψ'(u)`` (``"newton"``, the exact
+        Hessian) or ``s·ψ(u)/u`` (``"irls"``, the curvature of the quadratic majoriser,
+        never negative) at `v` (and `scale`, by default the objective's)."""
+        raw, column, total, _ = self._gram(v, kind, scale)
+        return self._assemble(raw, column, total)
 
-        ``"newton"``: ``ψ'(u)``, the exact Hessian; ``"irls"``: ``ψ(u)/u``, the
-        curvature of the quadratic majoriser (never negative, so always a descent step).
-        """
-        u = self.residual(v) / self.scale
-        c = self.loss.psi_deriv(u) if kind == "newton" else self.loss.weight(u)
-        result: FloatArray = self.sample_weight * c
-        return result
-
-    def hessian(self, c: FloatArray) -> FloatArray:
-        """The Hessian of ``F`` with row weights `c` (from :meth:`curvature`)."""
-        return self.hessian_from(self.gram(c))
+    def hessian_at(self, v: FloatArray, kind: str) -> FloatArray:
+        """The Hessian of ``F`` at `v` with the curvature `kind` (see :meth:`gram_at`)."""
+        return self.hessian_from(self.gram_at(v, kind))
 
     def hessian_from(self, gram: FloatArray) -> FloatArray:
         """The Hessian of ``F`` whose data term has the Gram matrix `gram`."""
@@ -327,26 +287,16 @@ class RobustObjective:
         return result
 
     def hessp(self, v: FloatArray, direction: FloatArray) -> FloatArray:
-        """The exact Hessian of ``F`` at `v` times `direction` (two products with X)."""
-        c = self.curvature(v, "newton")
+        """The exact Hessian of ``F`` at `v` times `direction` (one pass over X)."""
         d = self.n_features
-        scaled = self.coef_scale * direction[:d]
-        zv = self.X @ scaled - float(self.mean @ scaled)
+        delta = self.theta(direction)  # linear: the direction in theta
+        product = self._reduce(hessp_block, v, direction=delta, scale=self.scale)
+        out = self.coef_scale * product[:d]
         if self.fit_intercept:
-            zv = zv + self.y_scale * direction[d]
-        weighted = c * zv
-        out = np.empty(self.n_params)
-        out[:d] = self.coef_scale * (self.X.T @ weighted - self.mean * float(np.sum(weighted)))
-        if self.fit_intercept:
-            out[d] = self.y_scale * float(np.sum(weighted))
+            out = np.append(out, self.y_scale * product[d])
         out = 2.0 * out + self.penalty_hessian() * direction
         result: FloatArray = out / self.value_scale
         return result
-
-    def gram(self, c: FloatArray) -> FloatArray:
-        """``Zᵀ·diag(c)·Z`` over row blocks of bounded size (no full copy of X)."""
-        raw, column = _centered_gram(self.X, self.mean, c)
-        return self._assemble(raw, column, float(np.sum(c)))
 
     def _assemble(self, raw: FloatArray, column: FloatArray, total: float) -> FloatArray:
         """``Zᵀ·diag(c)·Z`` from the Gram matrix and column sums of ``X - mean``."""
@@ -358,32 +308,63 @@ class RobustObjective:
             G[d, d] = self.y_scale**2 * total
         return G
 
+    # ----------------------------------------------------------- the residuals
+    def residual(self, v: FloatArray) -> FloatArray:
+        """``y - X·coef - intercept`` at `v` (in memory; read-only; the last evaluation's
+        when it was at `v`)."""
+        key = np.asarray(v, dtype=np.float64).tobytes()
+        if self._residual is None or self._residual[0] != key:
+            residual: FloatArray = self._map(residual_block, v, np.float64)
+            self._residual = (key, residual, self.scale, residual / self.scale)
+        result = self._residual[1]
+        result.flags.writeable = False
+        return result
 
-def _centered_gram(
-    X: FloatArray, mean: FloatArray, c: FloatArray
-) -> tuple[FloatArray, FloatArray]:
-    """``Σ cᵢ·(xᵢ - m)(xᵢ - m)ᵀ`` and ``Σ cᵢ·(xᵢ - m)``, over row blocks of bounded size.
+    def _scaled(self, v: FloatArray, scale: float) -> FloatArray:
+        """``u = r/scale`` at `v`, in memory."""
+        residual = self.residual(v)
+        assert self._residual is not None
+        if self._residual[2] == scale:
+            u: FloatArray = self._residual[3]
+            return u
+        return residual / scale
 
-    Each block is centred once; with ``c >= 0`` it is scaled by ``sqrt(c)`` and its Gram
-    matrix is one symmetric product ``Bᵀ·B`` (BLAS syrk, half the work).
-    """
-    d = X.shape[1]
-    raw, column = np.zeros((d, d)), np.zeros(d)
-    nonnegative = bool(np.all(c >= 0))
-    unit = nonnegative and bool(np.all(c == 1.0))
-    root = np.sqrt(c) if nonnegative else c
-    rows = max(1, _CHUNK_ELEMENTS // max(d, 1))
-    for start in range(0, X.shape[0], rows):
-        block = X[start : start + rows] - mean
-        if unit:
-            raw += block.T @ block
-            column += block.sum(axis=0)
-        elif nonnegative:
-            block *= root[start : start + rows, None]
-            raw += block.T @ block
-            column += block.T @ root[start : start + rows]
+    def residual_scale(
+        self, v: FloatArray, rule: Callable[..., float], start: float | None
+    ) -> float:
+        """``rule(residuals, sample_weight, n_params, start=start)`` at `v`; on data not in
+        memory only the MAD, by an exact distributed median of ``|r|``."""
+        if self.blocks.in_memory:
+            return float(rule(self.residual(v), self.sample_weight, self.n_params, start=start))
+        if rule is not mad_scale:
+            raise InvalidInputError(
+                "on Dask arrays RobustRegressor's scale is 'mad' or a number; Huber's "
+                "proposal 2 and the S-scale need the residuals in memory."
+            )
+        transform = functools.partial(absolute_residual, self.theta(v), self.centres)
+        return blocked_median(self.blocks, transform)[0] / GAUSSIAN_MAD
+
+    def covariance_sums(self, v: FloatArray, scale: float) -> FloatArray:
+        """``[Σ s·ψ'(u), Σ s·ψ'(u)², Σ s·ψ(u)²]`` at `v` and `scale`."""
+        if self.blocks.in_memory:
+            return covariance_sums(self._scaled(v, scale), self._sw, self.loss)
+        return np.asarray(self._reduce(covariance_block, v, scale=scale))
+
+    def weights_and_outliers(self, v: FloatArray, scale: float) -> tuple[Any, Any]:
+        """The robustness weights in [0, 1] and ``|r| > c·scale`` (``c`` the loss's last
+        tuning constant), one per row: arrays in memory, Dask arrays on a cluster. With
+        a zero scale (an exact fit), weights of 1 and ``|r|`` beyond rounding."""
+        exact = not scale > self.zero_scale
+        if self.blocks.in_memory:
+            residual = self.residual(v)
+            if exact:
+                return np.ones_like(residual), np.abs(residual) > self.zero_scale
+            u = self._scaled(v, scale)
+            return robust_weights(u, self.loss), np.abs(u) > self.loss.c
+        if exact:
+            weights = self._map(ones_block, v, np.float64)
+            outliers = self._map(outliers_block, v, bool, threshold=self.zero_scale)
         else:
-            weighted = block * c[start : start + rows, None]
-            raw += block.T @ weighted
-            column += weighted.sum(axis=0)
-    return raw, column
+            weights = self._map(weights_block, v, np.float64, loss=self.loss, scale=scale)
+            outliers = self._map(outliers_block, v, bool, threshold=self.loss.c * scale)
+        return weights, outliers

@@ -26,7 +26,7 @@ import numpy as np
 from scipy.stats import norm
 
 from gradopt._typing import FloatArray
-from gradopt.linear_model._huber_objective import _weighted_median
+from gradopt.linear_model._selection import weighted_median as _weighted_median
 
 __all__ = ["GAUSSIAN_MAD", "SCALES", "HuberScale", "MScale", "ScaleRule", "mad_scale"]
 

@@ -83,7 +83,7 @@ def _step(objective: RobustObjective, v: FloatArray, g: FloatArray, kind: str) -
         )
         return step_h
     for curvature in (kind, "irls") if kind == "newton" else ("irls",):
-        H = objective.hessian(objective.curvature(v, curvature))
+        H = objective.hessian_at(v, curvature)
         try:
             factor = scipy.linalg.cho_factor(H, check_finite=False)
         except np.linalg.LinAlgError:
@@ -92,7 +92,7 @@ def _step(objective: RobustObjective, v: FloatArray, g: FloatArray, kind: str) -
         if np.all(np.isfinite(step)) and float(g @ step) < 0:
             return step
     # Singular even for IRLS (weights zero on too many rows): a small ridge keeps a step.
-    H = objective.hessian(objective.curvature(v, "irls"))
+    H = objective.hessian_at(v, "irls")
     ridge = 1e-10 * max(float(np.trace(H)), 1.0) + _EPS
     regularised = np.linalg.solve(H + ridge * np.eye(H.shape[0]), g)
     return -np.asarray(regularised, dtype=np.float64)

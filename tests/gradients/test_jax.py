@@ -242,6 +242,7 @@ def test_shared_programs_do_not_keep_the_function_alive() -> None:
 def test_huber_regressor_with_jax_gradients(params: dict[str, Any]) -> None:
     """gradient="jax" fits what the hand-derived gradient fits (same objective)."""
     from gradopt.linear_model import HuberRegressor
+    from gradopt.linear_model._blocked import RowBlocks
     from gradopt.linear_model._huber_objective import HuberObjective
     from gradopt.linear_model._huber_strategies import GRADIENTS
 
@@ -256,7 +257,7 @@ def test_huber_regressor_with_jax_gradients(params: dict[str, Any]) -> None:
     assert jax_fit.scale_ == pytest.approx(ref.scale_, rel=1e-6)
     # and the objective itself, at points away from the optimum
     objective = HuberObjective(
-        X, y, weights, epsilon=1.35, alpha=1e-4, fit_intercept=True, log_sigma=False
+        RowBlocks(X, y, weights), epsilon=1.35, alpha=1e-4, fit_intercept=True, log_sigma=False
     )
     provider = GRADIENTS["jax"](objective)
     for v in (objective.start(), objective.start() + 0.3):

@@ -15,6 +15,7 @@ from sklearn.linear_model import LinearRegression
 
 from gradopt.gradients import Autograd, FiniteDifference
 from gradopt.linear_model import HuberRegressor, huber_loss_and_gradient
+from gradopt.linear_model._blocked import RowBlocks
 from gradopt.linear_model._huber_objective import HuberObjective
 
 
@@ -225,7 +226,7 @@ def test_line_search_failure_warns_and_keeps_the_best_fit() -> None:
 
     X, y, _, _ = _data(13)
     objective = HuberObjective(
-        X, y, np.ones(len(y)), epsilon=1.35, alpha=1e-4, fit_intercept=True, log_sigma=False
+        RowBlocks(X, y, None), epsilon=1.35, alpha=1e-4, fit_intercept=True, log_sigma=False
     )
     start_loss, _ = objective.loss(objective.params(objective.start()))
     with pytest.warns(ConvergenceWarning, match="did not converge"):

@@ -9,7 +9,9 @@ import scipy.sparse as sp
 from sklearn.linear_model._huber import _huber_loss_and_gradient as sklearn_loss
 
 from gradopt.linear_model import huber_loss, huber_loss_and_gradient
-from gradopt.linear_model._huber_objective import HuberObjective, _weighted_median
+from gradopt.linear_model._blocked import RowBlocks
+from gradopt.linear_model._huber_objective import HuberObjective
+from gradopt.linear_model._selection import weighted_median as _weighted_median
 
 
 def _problem(seed: int, fit_intercept: bool, n: int = 300, d: int = 6):
@@ -91,26 +93,40 @@ def test_sparse_x_gives_the_same_loss_and_gradient() -> None:
     np.testing.assert_allclose(auto, dense[1], rtol=1e-12, atol=1e-12 * np.abs(dense[1]).max())
 
 
-def test_analytic_gradient_never_copies_rows_of_x() -> None:
-    """One product with X and one with X.T per evaluation, and no indexing of X."""
+def test_analytic_gradient_reads_x_once_in_row_blocks_without_copies() -> None:
+    """X is read by row blocks that are views (plain slices) covering it once, with one
+    product each way per block: no row of X is copied (scikit-learn copies the inlier
+    and the outlier rows on every call)."""
 
     class Spy(np.ndarray):
         products = 0
+        slices: list[slice] = []  # noqa: RUF012
 
         def __matmul__(self, other):  # type: ignore[no-untyped-def]
             Spy.products += 1
             return np.asarray(self) @ other
 
         def __getitem__(self, key):  # type: ignore[no-untyped-def]
-            raise AssertionError(f"X was indexed with {key!r}")
+            if not isinstance(key, slice) or key.step not in (None, 1):
+                raise AssertionError(f"X was indexed with {key!r}")
+            Spy.slices.append(key)
+            view = np.asarray(self)[key]
+            assert np.shares_memory(view, self)
+            return view.view(Spy)
 
         @property
         def T(self):  # type: ignore[no-untyped-def]
             return np.asarray(self).T.view(Spy)
 
-    X, y, params, sw = _problem(1, True)
-    huber_loss_and_gradient(params, X.view(Spy), y, 1.35, 0.1, sw)
-    assert Spy.products == 2
+    X, y, params, sw = _problem(1, True, n=50_000)
+    loss, grad = huber_loss_and_gradient(params, X.view(Spy), y, 1.35, 0.1, sw)
+    assert len(Spy.slices) == 3  # 50,000 rows of 6 in blocks of 2**17 entries
+    covered = np.concatenate([np.arange(len(y))[s] for s in Spy.slices])
+    np.testing.assert_array_equal(covered, np.arange(len(y)))
+    assert Spy.products == 2 * len(Spy.slices)
+    ref_loss, ref_grad = sklearn_loss(params, X, y, 1.35, 0.1, sw)
+    assert loss == pytest.approx(ref_loss, rel=1e-12)
+    np.testing.assert_allclose(grad, ref_grad, rtol=1e-10, atol=1e-12 * np.abs(ref_grad).max())
 
 
 def test_wrong_parameter_length_is_explained() -> None:
@@ -130,7 +146,11 @@ def test_standardised_objective_is_the_same_objective(
     X[:, 0] = 1.7e12 + 3e10 * np.random.default_rng(0).uniform(size=len(y))
     params[0] = 1e-10
     obj = HuberObjective(
-        X, y, sw, epsilon=1.35, alpha=0.1, fit_intercept=fit_intercept, log_sigma=log_sigma
+        RowBlocks(X, y, sw),
+        epsilon=1.35,
+        alpha=0.1,
+        fit_intercept=fit_intercept,
+        log_sigma=log_sigma,
     )
     d = X.shape[1]
     v = obj.internal(params[:d], params[d] if fit_intercept else 0.0, params[-1])

@@ -9,6 +9,7 @@ from sklearn.linear_model import Ridge
 
 from gradopt import FiniteDifference
 from gradopt.linear_model import robust_loss, robust_loss_and_gradient
+from gradopt.linear_model._blocked import RowBlocks
 from gradopt.linear_model._robust_losses import LOSSES, make_loss
 from gradopt.linear_model._robust_objective import RobustObjective
 
@@ -40,7 +41,7 @@ def test_gradient_matches_autograd(name: str, fit_intercept: bool) -> None:
 def test_least_squares_is_ridge() -> None:
     X, y, w = _data()
     objective = RobustObjective(
-        X, y, w, make_loss("least-squares"), alpha=2.5, fit_intercept=True, scale=4.0
+        RowBlocks(X, y, w), make_loss("least-squares"), alpha=2.5, fit_intercept=True, scale=4.0
     )
     ridge = Ridge(alpha=2.5).fit(X, y, sample_weight=w)
     v = objective.internal(ridge.coef_, ridge.intercept_)
@@ -67,7 +68,7 @@ def test_row_blocks_add_up() -> None:
 def test_internal_coordinates_hessians(fit_intercept: bool) -> None:
     X, y, w = _data()
     objective = RobustObjective(
-        X, y, w, make_loss("cauchy"), alpha=0.5, fit_intercept=fit_intercept, scale=1.3
+        RowBlocks(X, y, w), make_loss("cauchy"), alpha=0.5, fit_intercept=fit_intercept, scale=1.3
     )
     v = np.linspace(-0.5, 0.4, objective.n_params)
     coef = objective.params(v)[:3]
@@ -76,7 +77,7 @@ def test_internal_coordinates_hessians(fit_intercept: bool) -> None:
     value, g = objective.value_and_grad(v)
     assert value == pytest.approx(float(objective.value(v)), rel=1e-13)
     np.testing.assert_allclose(g, FiniteDifference(objective.value).grad(v), rtol=1e-6, atol=1e-8)
-    H = objective.hessian(objective.curvature(v, "newton"))
+    H = objective.hessian_at(v, "newton")
     for j in range(objective.n_params):
         e = np.eye(objective.n_params)[j]
         np.testing.assert_allclose(objective.hessp(v, e), H[:, j], rtol=1e-10, atol=1e-12)
