@@ -35,7 +35,7 @@ extensions = [
     "numpydoc",
     "myst_parser",  # CHANGELOG.md, included as it is
     "sphinx_gallery.gen_gallery",
-    "gradopt_docs",  # generated pages: the bad-input table, benchmark figures, CLI help
+    "gradopt_docs",  # generated pages: benchmark figures, CLI help, the demo's output
 ]
 
 autosummary_generate = True

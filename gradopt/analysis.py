@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from gradopt._typing import ArrayLike, FloatArray, as_point
+from gradopt._typing import ArrayLike, FloatArray, as_point, as_scalar_value
 from gradopt.exceptions import InvalidInputError, NonFiniteEvaluationError, ObjectiveError
 from gradopt.gradients._extrapolation import LEVELS, Rounds, Window, analyse
 from gradopt.gradients._richardson import FIRST_STEP, ULPS, ladder
@@ -154,6 +154,15 @@ def step_error(
     Returns
     -------
     StepErrorResult
+
+    Raises
+    ------
+    InvalidInputError
+        For a bad `x0`, `derivative`, `method`, `steps` or `direction`.
+    ObjectiveError
+        When `fun` returns anything but one real number (None, a string, an array...).
+    NonFiniteEvaluationError
+        When `fun` is NaN or infinite at `x0`.
 
     Examples
     --------
@@ -334,14 +343,36 @@ def _scalar_problem(
             raise InvalidInputError(
                 f"x0 must be a scalar, or give a direction; got x0 of shape {np.shape(x0)}."
             )
-        return (lambda t: fun(t)), float(point[0])
-    v = as_point(direction, name="direction")
-    if v.shape != point.shape:
-        raise InvalidInputError(
-            f"direction must have the shape of x0 {np.shape(x0)}; got {np.shape(direction)}."
+        phi, t0 = _checked(fun), float(point[0])
+    else:
+        v = as_point(direction, name="direction")
+        if v.shape != point.shape:
+            raise InvalidInputError(
+                f"direction must have the shape of x0 {np.shape(x0)}; got {np.shape(direction)}."
+            )
+        shape = np.shape(x0)
+        phi, t0 = _checked(lambda t: fun((point + np.asarray(t) * v).reshape(shape))), 0.0
+    f0 = phi(t0)
+    if not math.isfinite(f0):
+        raise NonFiniteEvaluationError(
+            f"fun returned {f0} at x0 = {x0!r}: a study of the step needs f finite at x0."
         )
-    shape = np.shape(x0)
-    return (lambda t: fun((point + np.asarray(t) * v).reshape(shape))), 0.0
+    return phi, t0
+
+
+def _checked(fun: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """`fun` with its output checked as every provider checks it: one real number (one
+    complex number at the complex points of the complex step)."""
+
+    def phi(t: Any) -> Any:
+        value = fun(t)
+        if np.iscomplexobj(t):
+            arr = np.asarray(value)
+            if arr.size == 1 and arr.dtype.kind in "biufc":
+                return arr.reshape(())[()]
+        return as_scalar_value(value, "fun")
+
+    return phi
 
 
 def _scalar_derivative(derivative: ArrayLike) -> float:

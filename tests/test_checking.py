@@ -121,7 +121,11 @@ def test_default_reference_survives_code_the_complex_step_gets_wrong() -> None:
         ({"reference": "forward"}, InvalidInputError, "'richardson', 'complex' or an array"),
         ({"reference": np.ones(3)}, InvalidInputError, r"one entry per coordinate of x \(4\)"),
         ({"rtol": 0.0}, InvalidInputError, "rtol must be a positive number"),
-        ({"grad": lambda x: np.ones(3)}, ObjectiveError, r"shaped like x \(4,\)"),
+        (
+            {"grad": lambda x: np.ones(3)},
+            ObjectiveError,
+            r"array of shape \(4,\) \(the shape of x\)",
+        ),
         ({"grad": 3.0}, InvalidInputError, "grad must be callable"),
     ],
 )

@@ -2,7 +2,6 @@
 
 - ``cli_<command>.txt``: ``gradopt <command> --help`` as the parser prints it.
 - ``demo.txt``, ``demo_robust.txt``: what ``gradopt demo`` prints in each mode.
-- ``bad_input.inc``: the bad-input tables, from running every case (:mod:`bad_input_cases`).
 - ``bench_*.png``: figures drawn from the stored outputs of the benchmark scripts
   (``docs/benchmarks/*.txt``; :mod:`bench_figures`). Benchmarks are never run here.
 """
@@ -52,13 +51,11 @@ def _demo() -> None:
 
 
 def generate(app: Any) -> None:
-    import bad_input_cases
     import bench_figures
 
     GENERATED.mkdir(exist_ok=True)
     _cli_help()
     _demo()
-    (GENERATED / "bad_input.inc").write_text(bad_input_cases.render())
     bench_figures.draw_all(GENERATED)
 
 

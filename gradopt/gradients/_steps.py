@@ -78,9 +78,12 @@ def check_imaginary_part(
     """Refuse an f whose imaginary parts are all exactly 0 while f changes along x.
 
     Two real evaluations (``value``, counted by the caller) at ``x ± delta v``, v a fixed
-    pseudo-random direction, kept inside the box: a first-order change larger than
-    round-off and than the second-order one says the gradient is not 0, so the imaginary
-    parts were dropped. A true zero gradient (``x^2`` at 0, a constant) passes.
+    pseudo-random direction, kept inside the box: an odd change larger than round-off and
+    than the even (second-order) one says f changes at first or third order. Only then,
+    two more at ``x ± delta v / 2`` tell the two apart (a first-order change halves, a
+    third-order one falls eightfold): a first-order change says the gradient is not 0, so
+    the imaginary parts were dropped. A true zero gradient (``x^2`` at 0, a constant,
+    ``sin(x) - x`` at 0, whose imaginary parts round to exactly 0) passes.
     """
     f0 = float(values.real[0])  # f(x + i h e_j) = f(x) + O(h^2)
     v = np.random.default_rng(0).uniform(0.5, 1.0, x.size) * (-1.0) ** np.arange(x.size)
@@ -92,8 +95,14 @@ def check_imaginary_part(
     if not np.any(step):
         return
     plus, minus = value(x + step), value(x - step)
-    odd, even = abs(plus - minus) / 2, abs(plus + minus - 2 * f0) / 2
-    if odd > 64 * _EPS * max(abs(plus), abs(minus), abs(f0)) and odd > even:
+    odd, even = (plus - minus) / 2, abs(plus + minus - 2 * f0) / 2
+    noise = 64 * _EPS * max(abs(plus), abs(minus), abs(f0))
+    if not (abs(odd) > noise and abs(odd) > even):
+        return
+    # odd = a delta + b delta^3 + ...; at delta / 2, a delta / 2 + b delta^3 / 8
+    half = (value(x + step / 2) - value(x - step / 2)) / 2
+    first = (8 * half - odd) / 3  # a delta + O(delta^5)
+    if abs(first) > noise and abs(first) > abs(odd - first):
         raise ComplexStepError(
             "method='complex': the imaginary part of f is exactly 0 at every point, so "
             f"the gradient would be exactly 0, yet f changes along x (f = {plus!r} and "

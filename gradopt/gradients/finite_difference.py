@@ -221,8 +221,9 @@ class FiniteDifference(BaseProvider):
     ComplexStepError
         With ``method="complex"``, when f drops imaginary parts: it refuses complex
         input, returns real values, or returns values whose imaginary part is exactly 0
-        at every point while f changes along x (checked with two real evaluations, only
-        when the whole gradient came out exactly 0).
+        at every point while f changes along x at first order (checked with two real
+        evaluations, four when f changes at all, only when the whole gradient came out
+        exactly 0).
 
     Examples
     --------

@@ -263,7 +263,20 @@ class _Compiled:
                 f"the {what} of the expression is complex (it contains I, e.g. from "
                 "sqrt or log of a negative constant); Symbolic needs a real function."
             )
-        return fun
+        return _quiet(fun)
+
+
+def _quiet(fun: Callable[..., Any]) -> Callable[..., Any]:
+    """`fun` without numpy's floating-point warnings: a NaN or infinity outside the
+    expression's domain (``log`` at a negative trial point) is a value, which an optimizer
+    judges and reports (status ``NON_FINITE``), not a warning from code gradopt wrote."""
+
+    @functools.wraps(fun)
+    def quiet(*args: Any) -> Any:
+        with np.errstate(all="ignore"):
+            return fun(*args)
+
+    return quiet
 
 
 def _heaviside(x: Any, h0: Any = 0.5) -> Any:

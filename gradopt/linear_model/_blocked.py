@@ -27,6 +27,7 @@ from typing import Any, Protocol
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.utils.validation import _check_sample_weight
 
 from gradopt._typing import FloatArray
 
@@ -38,6 +39,7 @@ __all__ = [
     "block_residual",
     "block_rows",
     "centred",
+    "checked_sample_weight",
     "scratch_elements",
 ]
 
@@ -276,3 +278,17 @@ class RowBlocks:
         """``fn(X_b, y_b, sw_b)`` over every block, concatenated along the rows."""
         parts = [np.asarray(fn(*block), dtype=dtype) for block in self.blocks(elements)]
         return np.concatenate(parts) if parts else np.empty(0, dtype=dtype)
+
+
+def checked_sample_weight(sample_weight: Any, X: Any) -> FloatArray:
+    """scikit-learn's check of ``sample_weight`` for in-memory ``X``, in float64.
+
+    Non-negative, finite, one per row, and not all zero: scikit-learn checks the last
+    only from 1.7 on, so it is checked here, in its words, for every supported version.
+    """
+    checked: FloatArray = _check_sample_weight(
+        sample_weight, X, dtype=np.float64, ensure_non_negative=True
+    )
+    if not np.any(checked > 0):
+        raise ValueError("Sample weights must contain at least one non-zero number.")
+    return checked

@@ -13,12 +13,12 @@ from scipy.optimize import OptimizeResult
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 from threadpoolctl import ThreadpoolController
 
 from gradopt._typing import FloatArray
 from gradopt.gradients import GradientProvider
-from gradopt.linear_model._blocked import Blocks, RowBlocks
+from gradopt.linear_model._blocked import Blocks, RowBlocks, checked_sample_weight
 from gradopt.linear_model._dask_blocks import DaskBlocks, dask_predict, is_dask_array
 from gradopt.linear_model._huber_degenerate import certified_kink
 from gradopt.linear_model._huber_loss import huber_outliers
@@ -222,9 +222,7 @@ class HuberRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
                 self, X, y, accept_sparse=["csr"], y_numeric=True, dtype=np.float64, copy=False
             )
             if sample_weight is not None:  # None: unit weights, without an array of ones
-                sample_weight = _check_sample_weight(
-                    sample_weight, X, dtype=np.float64, ensure_non_negative=True
-                )
+                sample_weight = checked_sample_weight(sample_weight, X)
         return RowBlocks(X, np.asarray(y, dtype=np.float64), sample_weight)
 
     def predict(self, X: Any) -> Any:

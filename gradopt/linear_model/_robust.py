@@ -13,12 +13,12 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from gradopt._typing import FloatArray
 from gradopt.exceptions import InvalidInputError
 from gradopt.gradients import GradientProvider
-from gradopt.linear_model._blocked import Blocks, RowBlocks
+from gradopt.linear_model._blocked import Blocks, RowBlocks, checked_sample_weight
 from gradopt.linear_model._dask_blocks import DaskBlocks, dask_predict, is_dask_array
 from gradopt.linear_model._huber import HuberRegressor, _single_threaded_blas
 from gradopt.linear_model._robust_checks import (
@@ -231,11 +231,7 @@ default="analytic"
         """The validated data as row blocks: in memory, or Dask chunks on the workers."""
         if not is_dask_array(X):
             X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
-            sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=np.float64, ensure_non_negative=True
-            )
-            if not np.any(sample_weight > 0):  # scikit-learn 1.6 lets all zeros through
-                raise ValueError("Sample weights must contain at least one non-zero number.")
+            sample_weight = checked_sample_weight(sample_weight, X)
             return RowBlocks(X, np.asarray(y, dtype=np.float64), sample_weight)
         check_dask_settings(self.method, self.scale, self.gradient)
         blocks = DaskBlocks(X, y, sample_weight)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
@@ -25,7 +25,6 @@ def quadratics(draw: Any) -> tuple[Any, Any, Any]:
     return (m + m.T) / 2, b, x
 
 
-@settings(max_examples=60, deadline=None)
 @given(quadratics())
 def test_central_difference_of_a_quadratic(q: tuple[Any, Any, Any]) -> None:
     """f = x A x / 2 + b x has no third derivative: the central difference has no
@@ -42,7 +41,6 @@ def test_central_difference_of_a_quadratic(q: tuple[Any, Any, Any]) -> None:
     assert np.all(np.abs(g - (a @ x + b)) <= bound)
 
 
-@settings(max_examples=60, deadline=None)
 @given(quadratics())
 def test_forward_and_backward_bracket_a_quadratic(q: tuple[Any, Any, Any]) -> None:
     """For a quadratic, forward = g + h A_jj / 2 and backward = g - h A_jj / 2 exactly
@@ -62,7 +60,6 @@ def test_forward_and_backward_bracket_a_quadratic(q: tuple[Any, Any, Any]) -> No
     assert np.all((fwd >= bwd - 2 * roundoff)[convex])  # convex along j: fwd above bwd
 
 
-@settings(max_examples=40, deadline=None)
 @given(arrays(np.float64, st.integers(1, 8), elements=coords))
 def test_complex_step_is_exact_to_rounding(x: Any) -> None:
     g = FiniteDifference(lambda z: np.sum(np.exp(z / 4) * np.sin(z)), method="complex").grad(x)

@@ -107,3 +107,15 @@ def test_complex_step_refuses_a_dropped_imaginary_part() -> None:
     # ... nor inside a box (the check stays inside it).
     g = FiniteDifference(lambda x: np.sum(x**2), "complex", bounds=[(0, 1)]).grad(np.zeros(3))
     assert np.all(g == 0)
+
+
+@pytest.mark.parametrize(
+    "fun", [lambda x: np.sin(x) - x, lambda x: x * np.log(1 + x * x)], ids=["sin-x", "xlog"]
+)
+def test_complex_step_accepts_a_third_order_change_at_a_zero_gradient(fun: Any) -> None:
+    # f' = 0 at 0 and f changes as x^3; every imaginary part rounds to exactly 0 (sin(ih)
+    # is i sinh(h) = i h in float64). Found by the property tests: this was refused as
+    # "f drops the imaginary part". Four real evaluations tell a cubic from a line.
+    p = FiniteDifference(fun, "complex")
+    assert float(p.grad(0.0)) == 0.0
+    assert p.nfev == 1 + 4

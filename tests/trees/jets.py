@@ -1,0 +1,333 @@
+"""The truth about a tree at a point, and how far a float64 evaluation can stray from it.
+
+:func:`analyse` walks the tree once along m directions, each from its own base point (by
+default: along each coordinate axis, from the tree's point), carrying for every node
+
+* its Taylor coefficients up to a given order, computed in ``numpy.longdouble`` (64-bit
+  significand on x86-64, 11 bits more than float64): the true gradient (order 1), and
+  second derivatives along ``v ± e_j`` from which the true Hessian-vector product follows
+  (order 2);
+* a first-order bound on the rounding error of its value computed in float64
+  (running error analysis, Wilkinson's model): each ``+ - *`` is exact up to a relative
+  ``u = 2**-53``, each of exp, sin, cos, tanh, log, ``**`` up to a relative
+  ``ELEMENTARY`` (4 units in the last place), a sum of ``n`` terms up to
+  ``gamma_n = n u / (1 - n u)`` of the sum of their absolute values, and any operation
+  whose result underflows up to an absolute ``ETA``;
+* the absolute directional derivative (the chain rule with the absolute value of every
+  local partial derivative: the sum over all paths from x to the node of ``|product of
+  partials|``) and a first-order bound on the rounding error of the derivative computed
+  by differentiating the evaluation (forward or reverse mode, or a formula for the
+  derivative): each local partial is computed from values that carry their own rounding
+  error (``|f''(a)| e_a``) plus its own rounding, and the products and sums that combine
+  the partials are bounded, in any order, by ``gamma_N |g|`` where ``N`` counts the
+  roundings of the tree (:attr:`Analysis.rounding_count`).
+
+Where ``numpy.longdouble`` is float64 itself (some platforms), the truth carries the same
+rounding error as what it checks; :attr:`Analysis.truth_error` says how large, and
+:meth:`Analysis.exact_tolerance` adds it (the property tests skip such platforms).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from tests.trees.nodes import Binary, Const, MatVec, Node, Root, Tree, Unary, Var
+
+__all__ = ["ELEMENTARY", "ETA", "Analysis", "U", "analyse", "gamma"]
+
+U = 2.0**-53  #: unit roundoff of float64
+ELEMENTARY = 8 * U  #: relative error of exp, sin, cos, tanh, log, ** (4 ulps)
+ETA = 2.0**-1074  #: absolute error of an operation whose result underflows (at most half this)
+_LD = np.longdouble
+_U_TRUTH = float(np.finfo(_LD).eps) / 2
+
+
+def gamma(n: int) -> float:
+    """``gamma_n = n u / (1 - n u)``: the relative error bound of n roundings."""
+    return n * U / (1 - n * U)
+
+
+@dataclass
+class _Jet:
+    """One node along m directions: Taylor coefficients ``t[k, j, i]`` (order k, along
+    direction j from its base point, component i) in longdouble, the value's rounding
+    bound ``e[j, i]`` (at direction j's base point), the absolute directional derivative
+    ``gabs[j, i]`` and the directional derivative's rounding bound ``eg[j, i]``."""
+
+    t: np.ndarray[Any, Any]
+    e: np.ndarray[Any, Any]
+    gabs: np.ndarray[Any, Any]
+    eg: np.ndarray[Any, Any]
+
+    @property
+    def v(self) -> np.ndarray[Any, Any]:
+        """The value at each base point, float64."""
+        return np.asarray(self.t[0], dtype=np.float64)
+
+
+def _cauchy(a: np.ndarray[Any, Any], b: np.ndarray[Any, Any], order: int) -> np.ndarray[Any, Any]:
+    """Taylor coefficients of a product."""
+    out = np.zeros_like(a)
+    for k in range(order + 1):
+        for i in range(k + 1):
+            out[k] += a[i] * b[k - i]
+    return out
+
+
+def _exp(a: np.ndarray[Any, Any], order: int) -> np.ndarray[Any, Any]:
+    out = np.zeros_like(a)
+    out[0] = np.exp(a[0])
+    for k in range(1, order + 1):
+        out[k] = sum(i * a[i] * out[k - i] for i in range(1, k + 1)) / k
+    return out
+
+
+def _sin_cos(
+    a: np.ndarray[Any, Any], order: int
+) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    s, c = np.zeros_like(a), np.zeros_like(a)
+    s[0], c[0] = np.sin(a[0]), np.cos(a[0])
+    for k in range(1, order + 1):
+        s[k] = sum(i * a[i] * c[k - i] for i in range(1, k + 1)) / k
+        c[k] = -sum(i * a[i] * s[k - i] for i in range(1, k + 1)) / k
+    return s, c
+
+
+def _tanh(a: np.ndarray[Any, Any], order: int) -> np.ndarray[Any, Any]:
+    t, w = np.zeros_like(a), np.zeros_like(a)  # w = 1 - t**2 = t'
+    t[0] = np.tanh(a[0])
+    w[0] = 1 - t[0] ** 2
+    for k in range(1, order + 1):
+        t[k] = sum(i * a[i] * w[k - i] for i in range(1, k + 1)) / k
+        w[k] = -sum(t[i] * t[k - i] for i in range(k + 1))
+    return t
+
+
+def _log(p: np.ndarray[Any, Any], order: int) -> np.ndarray[Any, Any]:
+    out = np.zeros_like(p)
+    out[0] = np.log(p[0])
+    for k in range(1, order + 1):
+        out[k] = (p[k] - sum(i * out[i] * p[k - i] for i in range(1, k)) / k) / p[0]
+    return out
+
+
+def _unary_taylor(op: str, a: np.ndarray[Any, Any], order: int) -> np.ndarray[Any, Any]:
+    if op == "exp":
+        return _exp(a, order)
+    if op == "sin":
+        return _sin_cos(a, order)[0]
+    if op == "tanh":
+        return _tanh(a, order)
+    if op == "log1sq":
+        p = _cauchy(a, a, order)
+        p[0] += 1
+        return _log(p, order)
+    if op == "sq":
+        return _cauchy(a, a, order)
+    assert op == "cube"
+    return _cauchy(_cauchy(a, a, order), a, order)
+
+
+def _partials(op: str, a: np.ndarray[Any, Any], v: np.ndarray[Any, Any]) -> tuple[Any, Any, Any]:
+    """For ``v = op(a)``: ``|f'(a)|``, ``|f''(a)|`` and the rounding of computing f'(a)
+    from an exact `a` (each backend's formula: exp' = exp, tanh' = 1 - tanh**2 or
+    1/cosh**2, ...)."""
+    if op == "exp":
+        return np.abs(v), np.abs(v), ELEMENTARY * np.abs(v)
+    if op == "sin":
+        return np.abs(np.cos(a)), np.abs(v), ELEMENTARY * np.abs(np.cos(a))
+    if op == "tanh":
+        p = 1 - v**2
+        # 1 - t**2 from a rounded t: 2|t| (ELEMENTARY |t|) + u (1 + t**2); or 1/cosh**2
+        # to a few ELEMENTARY relative: 3 ELEMENTARY (p + t**2) covers both.
+        return p, np.abs(2 * v * p), 3 * ELEMENTARY * (p + v**2)
+    if op == "log1sq":
+        q = 1 + a * a
+        p = 2 * a / q
+        # 2a / (1 + a*a): a product, a sum, a quotient (or the chain a -> a*a -> 1 + . ->
+        # log with partials 2a and 1/q): 4 roundings
+        return (
+            np.abs(p),
+            np.abs(2 * (1 - a * a) / q**2),
+            4 * U * np.abs(p) + ELEMENTARY * np.abs(p),
+        )
+    if op == "sq":
+        return np.abs(2 * a), np.full_like(a, 2.0), 2 * U * np.abs(2 * a)
+    assert op == "cube"
+    return np.abs(3 * a * a), np.abs(6 * a), 2 * ELEMENTARY * np.abs(3 * a * a)
+
+
+class _Walker:
+    """Evaluates the tree along m directions at once, each from its own base point."""
+
+    def __init__(
+        self,
+        base: np.ndarray[Any, Any],
+        directions: np.ndarray[Any, Any],
+        order: int,
+        eta: np.ndarray[Any, Any],
+    ) -> None:
+        self.base, self.directions, self.order = base, directions, order
+        self.eta = eta[:, None]  # absolute underflow per operation on a derivative
+        self.count = 0  # roundings in the whole tree
+
+    def leaf(self, node: Var | Const) -> _Jet:
+        m, d = self.base.shape
+        t = np.zeros((self.order + 1, m, d), dtype=_LD)
+        zeros = np.zeros((m, d))
+        if isinstance(node, Var):
+            t[0] = self.base
+            t[1] = self.directions
+            return _Jet(t, zeros, np.abs(self.directions), zeros.copy())
+        t[0] = node.value[None, :]
+        return _Jet(t, zeros, zeros.copy(), zeros.copy())
+
+    def node(self, node: Node) -> _Jet:
+        if isinstance(node, Var | Const):
+            return self.leaf(node)
+        if isinstance(node, Unary):
+            return self.unary(node.op, self.node(node.a))
+        if isinstance(node, MatVec):
+            return self.matvec(node.matrix, self.node(node.a))
+        assert isinstance(node, Binary)
+        a, b = self.node(node.a), self.node(node.b)
+        return self.add(a, b) if node.op == "add" else self.mul(a, b)
+
+    def add(self, a: _Jet, b: _Jet) -> _Jet:
+        self.count += 1
+        t = a.t + b.t
+        gabs = a.gabs + b.gabs
+        e = a.e + b.e + U * np.abs(np.asarray(t[0], dtype=np.float64)) + ETA
+        eg = a.eg + b.eg + U * gabs + self.eta
+        return _Jet(t, e, gabs, eg)
+
+    def mul(self, a: _Jet, b: _Jet) -> _Jet:
+        self.count += 3  # the value; and a g_b + b g_a: two products and a sum
+        t = _cauchy(a.t, b.t, self.order)
+        va, vb = np.abs(a.v), np.abs(b.v)
+        gabs = va * b.gabs + vb * a.gabs
+        e = vb * a.e + va * b.e + U * np.abs(np.asarray(t[0], dtype=np.float64)) + ETA
+        eg = va * b.eg + vb * a.eg + a.e * b.gabs + b.e * a.gabs + 2 * U * gabs + 3 * self.eta
+        return _Jet(t, e, gabs, eg)
+
+    def unary(self, op: str, a: _Jet) -> _Jet:
+        self.count += 4  # the value, the partial, its product with the incoming gradient
+        t = _unary_taylor(op, a.t, self.order)
+        v = np.asarray(t[0], dtype=np.float64)
+        p, p2, p_round = _partials(op, a.v, v)
+        e = p * a.e + (U if op == "sq" else ELEMENTARY) * np.abs(v) + ETA
+        if op == "log1sq":  # the rounding of 1 + a*a, an absolute u (1 + a*a), through log
+            e = e + U * (1 + 2 * a.v**2) / (1 + a.v**2)
+        e_p = p2 * a.e + p_round + ETA  # error of the computed partial
+        gabs = p * a.gabs
+        eg = p * a.eg + e_p * a.gabs + U * gabs + self.eta
+        return _Jet(t, e, gabs, eg)
+
+    def matvec(self, matrix: np.ndarray[Any, Any], a: _Jet) -> _Jet:
+        n = matrix.shape[1]
+        self.count += n
+        t = np.asarray(a.t @ matrix.T.astype(_LD))
+        m, g = np.abs(matrix).T, gamma(n)
+        e = a.e @ m + g * (np.abs(a.v) @ m) + 2 * n * ETA
+        gabs = a.gabs @ m
+        return _Jet(t, e, gabs, a.eg @ m + g * gabs + 2 * n * self.eta)
+
+    def total(self, a: _Jet) -> _Jet:
+        n = a.t.shape[-1]
+        self.count += n
+        g = gamma(n)
+        t = a.t.sum(axis=-1, keepdims=True)
+        e = a.e.sum(axis=-1, keepdims=True) + g * np.abs(a.v).sum(axis=-1, keepdims=True)
+        gabs = a.gabs.sum(axis=-1, keepdims=True)
+        eg = a.eg.sum(axis=-1, keepdims=True) + g * gabs + n * self.eta
+        e = e + n * ETA
+        return _Jet(t, e, gabs, eg)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """A tree along m directions, each from its own base point.
+
+    Attributes
+    ----------
+    exact : ndarray of longdouble (order + 1, m)
+        ``exact[k, j]``: the k-th derivative of f along direction j at its base point
+        (``k!`` times the Taylor coefficient), exact to :attr:`truth_error` relative
+        (``exact[0]`` is f at the base points); :attr:`derivatives` in float64.
+    value_error : ndarray (m,)
+        Bound on the rounding error of f evaluated in float64 at each base point.
+    grad_abs : ndarray (m,)
+        The absolute directional derivative (see the module docstring).
+    grad_error : ndarray (m,)
+        Bound on the rounding error of the directional derivative computed in float64
+        by differentiating f's evaluation (automatic differentiation, a derivative
+        formula, the complex step).
+    rounding_count : int
+        Roundings in the whole tree, ``N`` of ``gamma_N``.
+    truth_error : float
+        Relative rounding unit of the extended precision the truth is computed in.
+    """
+
+    exact: np.ndarray[Any, Any]
+    value_error: np.ndarray[Any, Any]
+    grad_abs: np.ndarray[Any, Any]
+    grad_error: np.ndarray[Any, Any]
+    rounding_count: int
+    truth_error: float
+
+    @property
+    def derivatives(self) -> np.ndarray[Any, Any]:
+        """:attr:`exact` rounded to float64."""
+        return np.asarray(self.exact, dtype=np.float64)
+
+    @property
+    def grad(self) -> np.ndarray[Any, Any]:
+        """The first derivatives (the gradient, for the default axis directions)."""
+        return self.derivatives[1]
+
+    def exact_tolerance(self) -> np.ndarray[Any, Any]:
+        """How far a derivative from an exact method (AD, formula, complex step) may be
+        from the truth: its rounding bound, a ``gamma_N`` term covering any order of the
+        products and sums (reverse mode accumulates at fan-out, forward mode at fan-in, a
+        derivative formula in its own order), and the truth's own rounding."""
+        bound = self.grad_error + gamma(self.rounding_count) * self.grad_abs
+        return bound * (1 + self.truth_error / U)
+
+
+def analyse(
+    tree: Tree,
+    base: np.ndarray[Any, Any] | None = None,
+    directions: np.ndarray[Any, Any] | None = None,
+    order: int = 1,
+    scale: np.ndarray[Any, Any] | float = 1.0,
+) -> Analysis:
+    """Derivatives of `tree` up to `order` along `directions` (rows; default the axes),
+    each from its row of `base` (default the tree's point), and rounding bounds.
+
+    `scale` (per direction) is the factor by which the derivative is carried scaled down
+    in the computation: the complex step carries ``h f'`` in the imaginary parts, so an
+    underflow there costs ``ETA / h`` in the derivative.
+    """
+    x = np.asarray(tree.x, dtype=np.float64)
+    dirs = np.eye(x.size) if directions is None else np.asarray(directions, dtype=np.float64)
+    points = np.broadcast_to(x if base is None else base, dirs.shape)
+    eta = ETA / np.broadcast_to(np.asarray(scale, dtype=np.float64), dirs.shape[:1])
+    walker = _Walker(np.asarray(points, dtype=_LD), dirs, order, eta)
+    root: Root = tree.root
+    a = walker.node(root.a)
+    if root.b is not None:
+        a = walker.mul(a, walker.node(root.b))
+    out = walker.total(a)
+    factorial = np.array([math.factorial(k) for k in range(order + 1)], dtype=_LD)
+    return Analysis(
+        exact=out.t[:, :, 0] * factorial[:, None],
+        value_error=out.e[:, 0],
+        grad_abs=out.gabs[:, 0],
+        grad_error=out.eg[:, 0],
+        rounding_count=walker.count,
+        truth_error=_U_TRUTH,
+    )
