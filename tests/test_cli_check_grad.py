@@ -87,7 +87,10 @@ class _Sink:
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["{m}:f", "{m}:grad_short"], "grad must return an array shaped like x (4,)"),
+        (
+            ["{m}:f", "{m}:grad_short"],
+            "grad must return an array of shape (4,) (the shape of x); it returned shape (3,)",
+        ),
         (["{m}:f", "nosuchmodule_xyz:g"], "GRADIENT nosuchmodule_xyz:g: no module named"),
         (["{m}:f", "{m}:missing"], "module '{m}' has no 'missing'"),
         (["{m}:NOT_A_FUNCTION", "{m}:grad"], "'NOT_A_FUNCTION' is a int, not a function"),
