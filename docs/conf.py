@@ -1,12 +1,13 @@
 """Sphinx configuration for gradopt's documentation.
 
-Build: ``pip install ".[docs]"`` then ``python -m sphinx -W -b html docs docs/_build/html``
-(about a minute: the gallery's examples run at build time). ``-D plot_gallery=0`` skips
-running them.
+Build (Python >= 3.11, for JAX): ``pip install ".[docs]"`` then
+``python -m sphinx -W -b html docs docs/_build/html`` (about a minute: the gallery's
+examples run at build time). ``-D plot_gallery=0`` skips running them.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 import warnings
@@ -20,6 +21,14 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 # warns at each fork (the calibration story's worker pool), which the reader running
 # that story on its own never sees.
 warnings.filterwarnings("ignore", r"os\.fork\(\) was called", RuntimeWarning)
+
+# Two gallery stories (the cost of a gradient, JAX against autograd) run JAX, which the
+# docs extra installs on Python >= 3.11 only: say so rather than fail inside a story.
+if importlib.util.find_spec("jax") is None:
+    raise RuntimeError(
+        "the docs build runs the gallery, whose JAX stories need jax: build on Python >= 3.11 "
+        'after pip install ".[docs]"'
+    )
 
 import gradopt  # noqa: E402
 
