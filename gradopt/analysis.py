@@ -27,7 +27,9 @@ import numpy as np
 from gradopt._typing import ArrayLike, FloatArray, as_point, as_scalar_value
 from gradopt.exceptions import InvalidInputError, NonFiniteEvaluationError, ObjectiveError
 from gradopt.gradients._extrapolation import LEVELS, Rounds, Window, analyse
+from gradopt.gradients._groups import Groups
 from gradopt.gradients._richardson import FIRST_STEP, ULPS, ladder
+from gradopt.gradients._schemes import Stencil
 from gradopt.gradients.finite_difference import METHODS, FiniteDifference
 
 __all__ = ["StepErrorResult", "step_error"]
@@ -271,17 +273,17 @@ def _difference(phi: Callable[[Any], Any], t0: float, method: str, h: float) -> 
     """The `method` difference of phi at `t0` with step `h`, as FiniteDifference takes it
     (divided by the step actually taken), without its checks: 0 where ``t0 + h == t0``
     (the plateau), NaN where phi is not finite at a point."""
-    scheme = METHODS[method]
+    scheme, one = METHODS[method], Groups.each(1)
     x = np.array([t0])
     step = scheme.taken(x, np.array([h]))
     if step[0] == 0:
         return 0.0
     with np.errstate(all="ignore"):
-        values = np.array([phi(p[0]) for p in scheme.iter_points(x, step)])
-        f0 = complex(phi(t0)).real if scheme.uses_f0 else None
-        if not (np.all(np.isfinite(values)) and (f0 is None or np.isfinite(f0))):
+        values = np.array([[phi(p[0])] for p in scheme.iter_points(x, step, one)])
+        f0 = np.array([complex(phi(t0)).real]) if scheme.uses_f0 else None
+        if not (np.all(np.isfinite(values)) and (f0 is None or np.isfinite(f0).all())):
             return float("nan")
-        return float(scheme.combine(values, f0, step)[0])
+        return float(scheme.combine(values, Stencil(x, step, one, f0)).value[0, 0])
 
 
 def _nth_derivative(phi: Callable[[Any], Any], t0: float, n: int, scale: float) -> float:
