@@ -253,7 +253,7 @@ def _richardson_study(
         plateau=np.zeros(grid.size, dtype=bool),
         best_step=best_step,
         best_error=best_error,
-        predicted_best_step=float(METHODS["richardson"].rel_step),
+        predicted_best_step=float(METHODS["richardson"].default_step(np.array([t0]))[0]),
         higher_derivative=float("nan"),
         error_estimates=bounds,
     )
