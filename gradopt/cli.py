@@ -6,7 +6,8 @@
   (see :mod:`gradopt._cli_demo`), and prints one table, with notes on fits skipped
   (finite differences on wide data) or failed and on the warnings each fit gave;
   ``--mode robust`` fits the robust family against leverage points instead
-  (:mod:`gradopt._cli_demo_robust`); ``--plot`` draws the fits
+  (:mod:`gradopt._cli_demo_robust`), ``--mode least-squares`` a nonlinear model by
+  :func:`gradopt.least_squares` (:mod:`gradopt._cli_demo_lsq`); ``--plot`` draws the fits
   (:mod:`gradopt._cli_demo_plot`).
 - ``gradopt step-error`` runs the step-size study (:mod:`gradopt._cli_step_error`).
 - ``gradopt check-grad`` checks a hand-written gradient (:mod:`gradopt._cli_check_grad`).
@@ -44,6 +45,9 @@ from gradopt._cli_demo import (
     run_contenders,
     synthetic_problem,
 )
+from gradopt._cli_demo_lsq import contenders as lsq_contenders
+from gradopt._cli_demo_lsq import exponential_problem
+from gradopt._cli_demo_lsq import render as render_lsq
 from gradopt._cli_demo_robust import contenders as robust_contenders
 from gradopt._cli_demo_robust import leverage_problem
 from gradopt._cli_demo_robust import render as render_robust
@@ -70,11 +74,13 @@ def _register_demo(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     )
     demo.add_argument(
         "--mode",
-        choices=("huber", "robust"),
+        choices=("huber", "robust", "least-squares"),
         default="huber",
         help="huber: HuberRegressor with every gradient provider, scikit-learn's and least "
         "squares (the default); robust: RobustRegressor's least squares, Huber M, bisquare "
-        "M and MM, the shifted rows moved to a far leverage point",
+        "M and MM, the shifted rows moved to a far leverage point; least-squares: "
+        "y = exp(X·w) fitted by gradopt.least_squares with robust losses and each Jacobian "
+        "(synthetic data only, no --plot)",
     )
     demo.add_argument("--n-samples", type=positive_int, default=1000, help="default: 1000")
     demo.add_argument("--n-features", type=positive_int, default=10, help="default: 10")
@@ -126,13 +132,19 @@ def _demo(args: argparse.Namespace) -> tuple[str, int]:
         raise CommandError(f"--epsilon must be a finite number >= 1, got {args.epsilon}")
     if not (math.isfinite(args.alpha) and args.alpha >= 0.0):
         raise CommandError(f"--alpha must be a finite number >= 0, got {args.alpha}")
+    if args.mode == "least-squares":
+        for option in ("data", "plot"):
+            if getattr(args, option) is not None:
+                raise CommandError(f"--{option} applies to --mode huber or robust")
     if args.plot is not None:
         check_plot_path(args.plot)
     if args.data is not None:
         problem = csv_problem(args.data, args.target)
         check_fittable(problem, f"--data {str(args.data)!r}")
     else:
-        make = leverage_problem if args.mode == "robust" else synthetic_problem
+        make = {"robust": leverage_problem, "least-squares": exponential_problem}.get(
+            args.mode, synthetic_problem
+        )
         problem = make(args.n_samples, args.n_features, args.outlier_fraction, args.seed)
         check_fittable(problem, f"--n-samples {args.n_samples}")
 
@@ -143,6 +155,10 @@ def _demo(args: argparse.Namespace) -> tuple[str, int]:
         fits, notes = robust_contenders(problem, args.seed)
         rows, notes = run_contenders(fits, notes, iterate)
         text = render_robust(problem, rows, notes)
+    elif args.mode == "least-squares":
+        fits, notes = lsq_contenders(problem)
+        rows, notes = run_contenders(fits, notes, iterate)
+        text = render_lsq(problem, rows, notes)
     else:
         rows, notes = fit_all(problem, args.epsilon, args.alpha, args.fd_max_features, iterate)
         text = render(problem, rows, args.epsilon, args.alpha, notes)

@@ -1,7 +1,8 @@
 """Pages the docs build generates into ``docs/_generated/`` before reading the sources.
 
 - ``cli_<command>.txt``: ``gradopt <command> --help`` as the parser prints it.
-- ``demo.txt``, ``demo_robust.txt``: what ``gradopt demo`` prints in each mode.
+- ``demo.txt``, ``demo_robust.txt``, ``demo_lsq.txt``: what ``gradopt demo`` prints in
+  each mode.
 - ``bench_*.png``: figures drawn from the stored outputs of the benchmark scripts
   (``docs/benchmarks/*.txt``; :mod:`bench_figures`). Benchmarks are never run here.
 """
@@ -41,7 +42,8 @@ def _cli_help() -> None:
 def _demo() -> None:
     from gradopt.cli import main
 
-    for mode, name in (("huber", "demo.txt"), ("robust", "demo_robust.txt")):
+    modes = {"huber": "demo.txt", "robust": "demo_robust.txt", "least-squares": "demo_lsq.txt"}
+    for mode, name in modes.items():
         out = io.StringIO()
         with contextlib.redirect_stdout(out):
             status = main(["demo", "--mode", mode, "--quiet"])
