@@ -22,12 +22,14 @@ __all__ = [
     "Problem",
     "Row",
     "check_fittable",
+    "check_size",
     "contenders",
     "csv_problem",
     "fit_all",
     "render",
     "run_contenders",
     "synthetic_problem",
+    "text_table",
 ]
 
 
@@ -73,15 +75,20 @@ class Contender:
     row: Callable[[Any, float], Row]
 
 
-def synthetic_problem(
-    n_samples: int, n_features: int, outlier_fraction: float, seed: int
-) -> Problem:
-    """``y = X·w + 0.1·noise``, a fraction of targets shifted by ``100·N(0, 1)``."""
+def check_size(n_samples: int, n_features: int) -> None:
+    """Refuse synthetic data larger than the demo's limit, before drawing it."""
     if n_samples * n_features > MAX_CELLS:
         raise DataError(
             f"--n-samples {n_samples} x --n-features {n_features} is more than "
             f"{MAX_CELLS:,} numbers (the demo's limit)"
         )
+
+
+def synthetic_problem(
+    n_samples: int, n_features: int, outlier_fraction: float, seed: int
+) -> Problem:
+    """``y = X·w + 0.1·noise``, a fraction of targets shifted by ``100·N(0, 1)``."""
+    check_size(n_samples, n_features)
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(n_samples, n_features))
     coef = rng.normal(size=n_features)
@@ -285,21 +292,33 @@ def _render(
                 agreement,
             ]
         )
-    widths = [max(len(h), *(len(line[i]) for line in lines)) for i, h in enumerate(header)]
-
-    def fmt(cells: Sequence[str]) -> str:
-        first = cells[0].ljust(widths[0])
-        return "  ".join(
-            [first, *(c.rjust(w) for c, w in zip(cells[1:], widths[1:], strict=True))]
-        )
-
-    out = [
+    preamble = [
         problem.description,
         f"objective: scikit-learn's Huber loss (epsilon = {epsilon}, alpha = {alpha}; "
         "OLS at its best sigma), lower is better",
         "coef error: ||coef - truth|| / ||truth||;  "
         "vs sklearn: max |coef - sklearn's| / max |sklearn's|;  "
         f"time: the better of two fits when one takes under {_REPEAT_BELOW:g} s",
+    ]
+    return text_table(preamble, header, lines, notes)
+
+
+def text_table(
+    preamble: Sequence[str],
+    header: Sequence[str],
+    lines: Sequence[Sequence[str]],
+    notes: Sequence[str] = (),
+) -> str:
+    """Lines of text above a table (first column left-aligned, the others right) and the
+    notes below it: how every demo mode prints."""
+    widths = [max(len(h), *(len(line[i]) for line in lines)) for i, h in enumerate(header)]
+
+    def fmt(cells: Sequence[str]) -> str:
+        rest = (c.rjust(w) for c, w in zip(cells[1:], widths[1:], strict=True))
+        return "  ".join([cells[0].ljust(widths[0]), *rest])
+
+    out = [
+        *preamble,
         fmt(header),
         fmt(["-" * w for w in widths]),
         *(fmt(line) for line in lines),

@@ -16,8 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from gradopt._cli_csv import MAX_CELLS, DataError
-from gradopt._cli_demo import Contender, Problem, Row
+from gradopt._cli_demo import Contender, Problem, Row, check_size, text_table
 from gradopt._typing import FloatArray
 
 __all__ = ["F_SCALE", "contenders", "exponential_problem", "render"]
@@ -31,11 +30,7 @@ def exponential_problem(
     n_samples: int, n_features: int, outlier_fraction: float, seed: int
 ) -> Problem:
     """``y = exp(X·w) + 0.1·noise``, a fraction of targets shifted by ``10·N(0, 1)``."""
-    if n_samples * n_features > MAX_CELLS:
-        raise DataError(
-            f"--n-samples {n_samples} x --n-features {n_features} is more than "
-            f"{MAX_CELLS:,} numbers (the demo's limit)"
-        )
+    check_size(n_samples, n_features)
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(n_samples, n_features)) / np.sqrt(n_features)
     coef = rng.normal(size=n_features)
@@ -129,22 +124,11 @@ def render(problem: Problem, rows: list[Row], notes: Sequence[str] = ()) -> str:
                 f"{1e3 * row.seconds:.1f}",
             ]
         )
-    widths = [max(len(h), *(len(line[i]) for line in lines)) for i, h in enumerate(header)]
-
-    def fmt(cells: Sequence[str]) -> str:
-        rest = (c.rjust(w) for c, w in zip(cells[1:], widths[1:], strict=True))
-        return "  ".join([cells[0].ljust(widths[0]), *rest])
-
-    out = [
+    preamble = [
         problem.description,
         f"gradopt.least_squares with each loss (f_scale = {F_SCALE}) and Jacobian; coef error: "
         "||w - truth|| / ||truth||;  vs scipy: max |w - scipy's| / max |scipy's| (cauchy)",
         "nfev: calls of the residuals, those of the differences included (scipy's own "
         "count leaves its 2-point Jacobian's out); njev: Jacobians (L-BFGS-B: gradients)",
-        fmt(header),
-        fmt(["-" * w for w in widths]),
-        *(fmt(line) for line in lines),
     ]
-    if notes:
-        out += ["notes:", *(f"  {note}" for note in notes)]
-    return "\n".join(out)
+    return text_table(preamble, header, lines, notes)

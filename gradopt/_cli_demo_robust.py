@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from gradopt._cli_demo import Contender, Problem, Row, synthetic_problem
+from gradopt._cli_demo import Contender, Problem, Row, synthetic_problem, text_table
 
 __all__ = ["contenders", "leverage_problem", "render"]
 
@@ -100,20 +100,9 @@ def render(problem: Problem, rows: list[Row], notes: Sequence[str] = ()) -> str:
                 f"{1e3 * row.seconds:.1f}",
             ]
         )
-    widths = [max(len(h), *(len(line[i]) for line in lines)) for i, h in enumerate(header)]
-
-    def fmt(cells: Sequence[str]) -> str:
-        rest = (c.rjust(w) for c, w in zip(cells[1:], widths[1:], strict=True))
-        return "  ".join([cells[0].ljust(widths[0]), *rest])
-
-    out = [
+    preamble = [
         problem.description,
         "coef error: ||coef - truth|| / ||truth||;  flagged: rows each fit calls outliers "
         "(outliers_); planted flagged: how many of the moved rows are among them",
-        fmt(header),
-        fmt(["-" * w for w in widths]),
-        *(fmt(line) for line in lines),
     ]
-    if notes:
-        out += ["notes:", *(f"  {note}" for note in notes)]
-    return "\n".join(out)
+    return text_table(preamble, header, lines, notes)
