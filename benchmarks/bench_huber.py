@@ -23,6 +23,7 @@ Run from the repository root::
     python benchmarks/bench_huber.py              # all sizes, 7 rounds (about 2 minutes)
     python benchmarks/bench_huber.py --quick      # without (1e5, 100) and (1e6, 20)
     python benchmarks/bench_huber.py --repeats 15 --sizes 1e6x20
+    python benchmarks/bench_huber.py --sizes 1e5x10,1e6x20 --only analytic jax  # issue 11
 """
 
 from __future__ import annotations
@@ -72,7 +73,9 @@ def peak_memory(fit: Callable[[], Any]) -> float:
     return float(peak - base)
 
 
-def contenders(X: np.ndarray, y: np.ndarray, rlm: bool) -> dict[str, Callable[[], Any]]:
+def contenders(
+    X: np.ndarray, y: np.ndarray, rlm: bool, only: list[str] | None = None
+) -> dict[str, Callable[[], Any]]:
     fits: dict[str, Callable[[], Any]] = {
         "scikit-learn": lambda: SklearnHuber().fit(X, y),
         "gradopt analytic": lambda: HuberRegressor().fit(X, y),
@@ -87,6 +90,8 @@ def contenders(X: np.ndarray, y: np.ndarray, rlm: bool) -> dict[str, Callable[[]
             return sm.RLM(y, sm.add_constant(X), M=sm.robust.norms.HuberT()).fit()
 
         fits["statsmodels RLM"] = fit_rlm
+    if only:  # scikit-learn stays: every ratio is to it
+        fits = {k: f for k, f in fits.items() if k == "scikit-learn" or k.split()[-1] in only}
     return fits
 
 
@@ -112,9 +117,9 @@ def objective(model: Any, X: np.ndarray, y: np.ndarray) -> float:
     return float(huber_loss_and_gradient(params, X, y, 1.35, 1e-4)[0])
 
 
-def run_size(n: int, d: int, repeats: int, rlm: bool) -> None:
+def run_size(n: int, d: int, repeats: int, rlm: bool, only: list[str] | None) -> None:
     X, y = problem(n, d)
-    fits = contenders(X, y, rlm)
+    fits = contenders(X, y, rlm, only)
     times: dict[str, list[float]] = {name: [] for name in fits}
     models: dict[str, Any] = {}
     with threadpool_limits(limits=1), warnings.catch_warnings():
@@ -147,11 +152,16 @@ def run_size(n: int, d: int, repeats: int, rlm: bool) -> None:
             f"{peaks[name] / X.nbytes:.1%} | {nit} | {nfev} | {excess:+.1e} | {gap:.1e} |",
             flush=True,
         )
-    if "gradopt jax" in times:
-        jax, analytic = (float(np.median(times[k])) for k in ("gradopt jax", "gradopt analytic"))
-        ratio, faster = jax / analytic, jax < float(np.median(ref))
+    if "gradopt jax" in times and "gradopt analytic" in times:
+        # per round (the two ran back to back), then the median and the best round
+        rounds = np.array(times["gradopt jax"]) / np.array(times["gradopt analytic"])
+        ratio, best = float(np.median(rounds)), float(np.min(rounds))
+        faster = float(np.median(times["gradopt jax"])) < float(np.median(ref))
         flags = f"{'ok' if ratio <= 1.3 else 'MISSED'}, faster than sklearn: {faster}"
-        print(f"| ({n:.0e}, {d}) | jax / analytic: {ratio:.2f} (<= 1.3: {flags}) |")
+        print(
+            f"| ({n:.0e}, {d}) | jax / analytic: median {ratio:.2f}, best {best:.2f} "
+            f"(<= 1.3: {flags}) |"
+        )
 
 
 def parse_sizes(text: str) -> list[tuple[int, int]]:
@@ -164,6 +174,12 @@ def main() -> None:
     parser.add_argument("--sizes", type=parse_sizes, help="e.g. 1e6x20,1e5x10")
     parser.add_argument("--repeats", type=int, default=7, help="interleaved rounds (7)")
     parser.add_argument("--rlm", action="store_true", help="add statsmodels' RLM (slow)")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=["analytic", "autograd", "jax"],
+        help="these gradopt gradients only (scikit-learn always runs: the reference)",
+    )
     args = parser.parse_args()
     sizes = args.sizes or (QUICK if args.quick else SIZES)
     print(f"load average before: {os.getloadavg()}; cores: {os.cpu_count()}; 1 BLAS thread")
@@ -173,7 +189,7 @@ def main() -> None:
     )
     print("|---|---|---|---|---|---|---|---|---|---|")
     for n, d in sizes:
-        run_size(n, d, args.repeats, args.rlm)
+        run_size(n, d, args.repeats, args.rlm, args.only)
     print(f"load average after: {os.getloadavg()}")
 
 

@@ -7,8 +7,9 @@ a solver name gives the :func:`gradopt.minimize` method, whether it takes bounds
 
 ``"jax"`` differentiates the objective written with ``jax.numpy`` (:func:`_jax_objective`,
 the same formulas as :func:`~gradopt.linear_model._huber_loss.huber_loss`), with the data
-passed to the compiled program as arguments: it is compiled once per data shape and
-reused by every later fit of that shape.
+(:func:`~gradopt.linear_model._jax_data.device_data`) passed to the compiled program as
+arguments: it is compiled once per data shape and reused by every later fit of that
+shape.
 """
 
 from __future__ import annotations
@@ -21,10 +22,9 @@ from typing import Any
 import numpy as np
 
 from gradopt._typing import ArrayLike, FloatArray
-from gradopt.exceptions import InvalidInputError
 from gradopt.gradients import Analytic, Autograd, FiniteDifference, GradientProvider, Jax
-from gradopt.linear_model._blocked import RowBlocks
 from gradopt.linear_model._huber_objective import HuberObjective
+from gradopt.linear_model._jax_data import block_sum, device_data
 
 __all__ = ["GRADIENTS", "SOLVERS", "BestSeen", "Solver"]
 
@@ -88,39 +88,28 @@ def _finite_difference(objective: HuberObjective) -> GradientProvider:
     return FiniteDifference(objective.value, method="central")
 
 
-def _jax_objective(
-    v: Any,
-    XT: Any,
-    y: Any,
-    weight: Any,
-    scales: Any,
-    mean: Any,
-    *,
-    fit_intercept: bool,
-    log_sigma: bool,
+def _jax_block(
+    v: Any, Xc: Any, yc: Any, weight: Any, scales: Any, *, fit_intercept: bool, log_sigma: bool
 ) -> Any:
-    """``HuberObjective.value`` in jax.numpy: ``F(v) = L(params(v)) / value_scale``.
+    """The data term of ``HuberObjective``'s ``L`` on one block (``Xc``: its rows of
+    ``X - mean``; ``yc``: of ``y - y_center``), in jax.numpy.
 
     The formulas of :func:`~gradopt.linear_model._huber_loss.huber_loss`, also in how
-    they avoid overflow. ``XT`` is X transposed, shape ``(d, n)``: XLA on CPU computes
-    both ``coef @ XT`` and, for the gradient, ``XT @ g`` at the speed of BLAS, where with
-    ``X`` itself the gradient's ``g @ X`` was 10 times slower (96 ms against 9.7 ms for
-    NumPy at (1e6, 20)). ``scales = [coef_scale (d), y_center, y_scale, value_scale,
-    epsilon, alpha, total_weight]``.
+    they avoid overflow.
     """
     import jax
     import jax.numpy as jnp
 
-    d = XT.shape[0]
-    y_center, y_scale, value_scale, epsilon, alpha, total_weight = scales[d:]
+    d = Xc.shape[1]
+    y_scale, epsilon = scales[d], scales[d + 2]
     coef = scales[:d] * v[:d]
     sigma = y_scale * (jnp.exp(v[-1]) if log_sigma else v[-1])
-    residual = y - coef @ XT
+    residual = yc - Xc @ coef
     if fit_intercept:
-        residual = residual - (y_center + y_scale * v[d] - mean @ coef)
+        residual = residual - y_scale * v[d]
     # Which samples are outliers is piecewise constant; one formula per branch keeps the
     # derivative in sigma exact: inliers r²/σ (in units of a power of two near sigma),
-    # outliers 2ε|r| - ε²σ (ε² not formed). Two sums over the samples, each one pass.
+    # outliers 2ε|r| - ε²σ (ε² not formed).
     outlier = jnp.abs(residual) > epsilon * sigma
     unit = jax.lax.stop_gradient(jnp.ldexp(1.0, jnp.frexp(sigma)[1] - 1))
     inlier = jnp.where(outlier, 0.0, residual) / unit
@@ -128,9 +117,21 @@ def _jax_objective(
         outlier, 2.0 * epsilon * jnp.abs(residual), 0.0
     )
     outlier_weight = weight @ jnp.where(outlier, 1.0, 0.0)
-    loss = (
-        total_weight * sigma + weight @ per_sample - epsilon * (epsilon * outlier_weight) * sigma
-    )
+    return weight @ per_sample - epsilon * (epsilon * outlier_weight) * sigma
+
+
+def _jax_objective(v: Any, scales: Any, *data: Any, fit_intercept: bool, log_sigma: bool) -> Any:
+    """``HuberObjective.value`` in jax.numpy: ``F(v) = L(params(v)) / value_scale``, on
+    the blocks `data` of :func:`~gradopt.linear_model._jax_data.device_data`; ``scales =
+    [coef_scale (d), y_scale, value_scale, epsilon, alpha, total_weight]``."""
+    import jax.numpy as jnp
+
+    d = v.shape[0] - 1 - int(fit_intercept)
+    y_scale, value_scale, _, alpha, total_weight = scales[d:]
+    coef = scales[:d] * v[:d]
+    sigma = y_scale * (jnp.exp(v[-1]) if log_sigma else v[-1])
+    block = functools.partial(_jax_block, fit_intercept=fit_intercept, log_sigma=log_sigma)
+    loss = total_weight * sigma + block_sum(block, v, data, scales)
     loss += jnp.where(alpha > 0, alpha * (coef @ coef), 0.0)  # not 0·inf
     return loss / value_scale
 
@@ -146,44 +147,13 @@ _JAX_OBJECTIVES = {
 
 
 def _jax(objective: HuberObjective) -> GradientProvider:
-    blocks = objective.blocks
-    if not isinstance(blocks, RowBlocks):
-        raise InvalidInputError(
-            "gradient='jax' needs the data in memory; on Dask arrays use gradient="
-            "'analytic' (each chunk's share computed where it lives)."
-        )
-    if blocks.sparse:
-        raise InvalidInputError(
-            "gradient='jax' needs a dense X; got a scipy.sparse matrix. Use "
-            "gradient='analytic' (which keeps X sparse) or X.toarray()."
-        )
     o = objective
+    centre = o.mean if o.fit_intercept else None
+    data = device_data(o.blocks, centre, o.y_center if o.fit_intercept else 0.0)
     scales = np.concatenate(
-        [o.coef_scale, [o.y_center, o.y_scale, o.value_scale, o.epsilon, o.alpha, o.total_weight]]
+        [o.coef_scale, [o.y_scale, o.value_scale, o.epsilon, o.alpha, o.total_weight]]
     )
-    weights = np.ones(blocks.n_samples) if blocks.sample_weight is None else blocks.sample_weight
-    data = (_aligned_transpose(blocks.X), blocks.y, weights, scales, o.mean)
-    return Jax(_JAX_OBJECTIVES[o.fit_intercept, o.log_sigma], args=data)
-
-
-def _aligned_transpose(X: Any) -> FloatArray:
-    """``X.T`` as a C-contiguous float64 array starting on a 64-byte boundary, the one
-    copy of X the JAX path makes: on CPU, ``jax.device_put`` then uses its memory as it
-    is instead of copying it again. Copied in blocks of rows that fit in cache (5x
-    faster than one transposing copy: 45 against 250 ms at (1e6, 20)). A Fortran-ordered
-    X on such a boundary is used as it is."""
-    n, d = X.shape
-    view = np.asarray(X).T
-    if view.dtype == np.float64 and view.flags.c_contiguous and view.ctypes.data % 64 == 0:
-        return view  # type: ignore[no-any-return]
-    raw = np.empty(n * d + 8)
-    start = (-raw.ctypes.data % 64) // raw.itemsize
-    out: FloatArray = raw[start : start + n * d].reshape(d, n)
-    rows = max(1, (1 << 16) // max(d, 1))
-    for first in range(0, n, rows):
-        block = np.asarray(X[first : first + rows], dtype=np.float64)
-        np.copyto(out[:, first : first + rows], block.T)
-    return out
+    return Jax(_JAX_OBJECTIVES[o.fit_intercept, o.log_sigma], args=(scales, *data))
 
 
 GRADIENTS: dict[str, Callable[[HuberObjective], GradientProvider]] = {

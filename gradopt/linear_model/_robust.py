@@ -84,10 +84,10 @@ class RobustRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         to ``tol / 100`` and the scale moved by at most ``tol / 100`` relative in the
         last round (the test of :class:`HuberRegressor`). Otherwise a
         ``ConvergenceWarning`` says why.
-    gradient : {"analytic", "autograd", "finite-difference"} or callable, \
+    gradient : {"analytic", "autograd", "finite-difference", "jax"} or callable, \
 default="analytic"
         The gradient provider for the :func:`gradopt.minimize` solvers, as in
-        :class:`HuberRegressor`.
+        :class:`HuberRegressor` ("jax": the ``jax`` extra, dense X in memory).
     solver : {"auto", "h", "newton", "irls", "lbfgs", "L-BFGS-B", "BFGS", "CG", \
 "gradient-descent"}, default="auto"
         At a fixed scale: Huber's H-algorithm ("h": Newton steps with the Hessian

@@ -28,6 +28,7 @@ from gradopt.gradients import Analytic, Autograd, FiniteDifference, GradientProv
 from gradopt.linear_model._huber_strategies import SOLVERS as MINIMIZE_SOLVERS
 from gradopt.linear_model._huber_strategies import BestSeen
 from gradopt.linear_model._huber_verdict import judge
+from gradopt.linear_model._robust_jax import jax_provider
 from gradopt.linear_model._robust_objective import RobustObjective
 from gradopt.optimizers import Status, minimize
 from gradopt.optimizers._results import make_result
@@ -69,6 +70,7 @@ GRADIENTS: dict[str, Callable[[RobustObjective], GradientProvider]] = {
     "analytic": _analytic,
     "autograd": _autograd,
     "finite-difference": _finite_difference,
+    "jax": jax_provider,
 }
 
 SOLVER_NAMES = ("auto", "newton", "irls", "h", *MINIMIZE_SOLVERS)

@@ -143,6 +143,7 @@ def test_robust_fit_on_a_cluster_is_the_fit_in_memory(client: Any, params: dict)
         ({"method": "MM"}, "method='MM' needs the data in memory"),
         ({"scale": "huber"}, "scale='huber' needs the data in memory"),
         ({"gradient": "autograd"}, "gradient='autograd' needs the data in memory"),
+        ({"gradient": "jax"}, "gradient='jax' needs the data in memory"),
     ],
 )
 def test_robust_settings_that_need_memory_are_named(params: dict, match: str) -> None:
