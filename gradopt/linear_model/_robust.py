@@ -20,7 +20,7 @@ from gradopt.exceptions import InvalidInputError
 from gradopt.gradients import GradientProvider
 from gradopt.linear_model._blocked import Blocks, RowBlocks, checked_sample_weight
 from gradopt.linear_model._dask_blocks import DaskBlocks, dask_predict, is_dask_array
-from gradopt.linear_model._huber import HuberRegressor, _single_threaded_blas
+from gradopt.linear_model._huber import _single_threaded_blas
 from gradopt.linear_model._robust_checks import (
     check_dask_settings,
     check_design,
@@ -29,13 +29,13 @@ from gradopt.linear_model._robust_checks import (
     degenerate_warning,
     underdetermined,
 )
-from gradopt.linear_model._robust_fit import MFit, fit_m, least_squares_start, start_m
+from gradopt.linear_model._robust_fit import MFit, least_squares_start
 from gradopt.linear_model._robust_inference import COVARIANCES, RobustSummary, covariance
 from gradopt.linear_model._robust_losses import LOSSES, RobustLoss, make_loss
+from gradopt.linear_model._robust_methods import FitSettings, fit_joint, fit_mestimate, fit_mm
 from gradopt.linear_model._robust_objective import RobustObjective
 from gradopt.linear_model._robust_scale import SCALES, ScaleRule
 from gradopt.linear_model._robust_solvers import GRADIENTS, SOLVER_NAMES
-from gradopt.linear_model._s_estimator import fast_s
 
 __all__ = ["RobustRegressor"]
 
@@ -246,18 +246,13 @@ default="analytic"
         return blocks
 
     def _fit(self, objective: RobustObjective, solver: str) -> MFit:
+        settings = FitSettings(solver, self.gradient, self.tol, self.max_iter)
         if self.method == "MM":
-            return self._fit_mm(objective, solver)
+            rng = np.random.default_rng(check_random_state(self.random_state).randint(2**31))
+            return fit_mm(objective, settings, rng, self.n_starts)
         if self.scale == "joint":
-            return self._fit_joint(objective, solver)
-        rule = self._scale_rule()
-        kw: dict[str, Any] = {
-            "solver": solver,
-            "gradient": self.gradient,
-            "tol": self.tol,
-            "max_iter": self.max_iter,
-        }
-        return fit_m(objective, start_m(objective, rule, **kw), rule, **kw)
+            return fit_joint(objective, settings, self.alpha, self.fit_intercept)
+        return fit_mestimate(objective, settings, self._scale_rule())
 
     # ------------------------------------------------------------- configuration
     def _loss(self) -> RobustLoss:
@@ -298,63 +293,6 @@ default="analytic"
         if isinstance(self.scale, str):
             return SCALES[self.scale]
         return float(self.scale)
-
-    # ------------------------------------------------------------------- methods
-    def _fit_mm(self, objective: RobustObjective, solver: str) -> MFit:
-        s = fast_s(
-            objective,
-            rng=np.random.default_rng(check_random_state(self.random_state).randint(2**31)),
-            n_starts=self.n_starts,
-            n_keep=2,
-            solver=solver,
-            gradient=self.gradient,
-            tol=self.tol,
-            max_iter=self.max_iter,
-        )
-        if not s.converged:
-            s.message = f"S-estimate: {s.message}"
-            return s
-        return fit_m(
-            objective,
-            s.v,
-            s.scale,
-            solver=solver,
-            gradient=self.gradient,
-            tol=self.tol,
-            max_iter=self.max_iter,
-        )
-
-    def _fit_joint(self, objective: RobustObjective, solver: str) -> MFit:
-        solver = "lbfgs" if self.solver == "auto" else solver
-        if solver in ("h", "newton", "irls"):
-            raise ValueError(
-                f"scale='joint' is fitted by gradopt.minimize; solver={solver!r} does not "
-                "apply (use 'auto', 'lbfgs', 'BFGS', ...)."
-            )
-        huber = HuberRegressor(
-            epsilon=objective.loss.c,
-            alpha=self.alpha,
-            fit_intercept=self.fit_intercept,
-            max_iter=self.max_iter,
-            tol=self.tol,
-            gradient=self.gradient,
-            solver=solver,
-        )
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", ConvergenceWarning)
-            blocks = objective.blocks
-            huber.fit(blocks.X, blocks.y, sample_weight=blocks.sample_weight)
-        messages = []
-        for caught_warning in caught:  # HuberRegressor's verdict becomes ours; others pass
-            if issubclass(caught_warning.category, ConvergenceWarning):
-                messages.append(str(caught_warning.message))
-            else:
-                warnings.warn(caught_warning.message, caught_warning.category, stacklevel=4)
-        v = objective.internal(huber.coef_, huber.intercept_)
-        fit = MFit(v, huber.scale_, nit=huber.n_iter_, nfev=int(huber.optimize_result_.nfev))
-        if messages:
-            fit.converged, fit.message = False, messages[-1]
-        return fit
 
     # ----------------------------------------------------------------- storing
     def _store(self, objective: RobustObjective, fit: MFit) -> None:
