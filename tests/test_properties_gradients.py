@@ -21,13 +21,24 @@ from typing import Any
 import autograd.numpy as anp
 import numpy as np
 import pytest
-from hypothesis import Phase, assume, given, settings
+from hypothesis import Phase, assume, example, given, settings
 from hypothesis import strategies as st
 
 from gradopt import Autograd, FiniteDifference, Jax, Symbolic
 from tests.profiles import scaled
 from tests.trees.jets import Analysis, analyse
-from tests.trees.nodes import Tree, realise, to_sympy, trees
+from tests.trees.nodes import (
+    Binary,
+    Const,
+    MatVec,
+    Root,
+    Tree,
+    Unary,
+    Var,
+    realise,
+    to_sympy,
+    trees,
+)
 from tests.trees.reference import (
     EXTENDED,
     complex_step_tolerance,
@@ -111,6 +122,30 @@ def documented_steps(p: FiniteDifference, x: Any) -> Any:
     return h
 
 
+#: Two trees hypothesis found at x = 0, where the gradient is 0 and the complex step returns
+#: its truncation alone: a sum of cubes that cancels (its rounding is relative to the
+#: terms, not to their sum) and x**9 (whose truncation is of order 9, not 3).
+CANCELLING = Tree(
+    Root(
+        Unary(
+            "cube",
+            MatVec(
+                ((28, -20, -25, -24), (15, 31, 28, 11), (30, 24, -32, -25), (24, -27, 31, 21)),
+                4,
+                Var(),
+            ),
+        )
+    ),
+    4,
+    np.zeros(4),
+)
+NINTH_POWER = Tree(
+    Root(Unary("cube", Unary("cube", Binary("mul", Var(), Const((90,)))))), 1, np.zeros(1)
+)
+
+
+@example(CANCELLING)
+@example(NINTH_POWER)
 @given(trees())
 def test_complex_step_within_truncation_and_rounding(tree: Tree) -> None:
     truth = truth_of(tree)

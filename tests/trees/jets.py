@@ -20,7 +20,23 @@ default: along each coordinate axis, from the tree's point), carrying for every 
   derivative): each local partial is computed from values that carry their own rounding
   error (``|f''(a)| e_a``) plus its own rounding, and the products and sums that combine
   the partials are bounded, in any order, by ``gamma_N |g|`` where ``N`` counts the
-  roundings of the tree (:attr:`Analysis.rounding_count`).
+  roundings of the tree (:attr:`Analysis.rounding_count`);
+* the same two quantities for every Taylor order k up to the given order, as a complex
+  evaluation (the complex step ``f(x + i h e_j)``, which carries order k in the real or
+  imaginary part scaled by ``h**k``) computes them: the absolute Taylor coefficient
+  ``M_k`` (Faa di Bruno's sum over all paths with the absolute value of every term, the
+  majorant series; ``M_1`` is the absolute directional derivative) and a first-order bound
+  ``E_k`` on the rounding error of the order-k part. Each operation rounds what it
+  computes by a relative ``u`` (``gamma_n`` for a sum of n terms, ``4 ELEMENTARY`` for a
+  complex elementary function: a product or quotient of two or three real ones, each
+  part componentwise) of the absolute size ``M_k`` of that order, and passes on the
+  errors of its operands through the absolute values of its Taylor coefficients: a
+  product through the Cauchy product, ``op(a)`` through ``sum_m |c_m| m P**(m-1) E``
+  (``P`` the operand's non-constant majorant, ``c_m = op^(m)(a_0)/m!``) and through the
+  error ``e`` of its argument's value, which moves every ``c_m`` by ``(m + 1) |c_(m+1)| e``.
+  Orders of even k live in the real part, odd k in the imaginary part; the parities never
+  mix (a product or power of series adds orders), so the bound on each part is the sum of
+  its orders' ``E_k h**k``.
 
 Where ``numpy.longdouble`` is float64 itself (some platforms), the truth carries the same
 rounding error as what it checks; :attr:`Analysis.truth_error` says how large, and
@@ -56,12 +72,16 @@ class _Jet:
     """One node along m directions: Taylor coefficients ``t[k, j, i]`` (order k, along
     direction j from its base point, component i) in longdouble, the value's rounding
     bound ``e[j, i]`` (at direction j's base point), the absolute directional derivative
-    ``gabs[j, i]`` and the directional derivative's rounding bound ``eg[j, i]``."""
+    ``gabs[j, i]`` and the directional derivative's rounding bound ``eg[j, i]``; per
+    Taylor order k of a complex evaluation, the absolute coefficient ``tabs[k, j, i]`` and
+    the rounding bound ``terr[k, j, i]`` (``terr[0]`` is ``e``)."""
 
     t: np.ndarray[Any, Any]
     e: np.ndarray[Any, Any]
     gabs: np.ndarray[Any, Any]
     eg: np.ndarray[Any, Any]
+    tabs: np.ndarray[Any, Any]
+    terr: np.ndarray[Any, Any]
 
     @property
     def v(self) -> np.ndarray[Any, Any]:
@@ -161,6 +181,28 @@ def _partials(op: str, a: np.ndarray[Any, Any], v: np.ndarray[Any, Any]) -> tupl
     return np.abs(3 * a * a), np.abs(6 * a), 2 * ELEMENTARY * np.abs(3 * a * a)
 
 
+def _unary_series(
+    op: str, a: np.ndarray[Any, Any], tabs: np.ndarray[Any, Any], terr: np.ndarray[Any, Any]
+) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """Absolute Taylor coefficients of ``op(a)`` and the errors its operand passes on:
+    ``sum_m |c_m| P**m`` and ``sum_m |c_m| m P**(m-1) E + e sum_m (m+1) |c_(m+1)| P**m``
+    (first order in the errors; ``c_m`` at the exact value ``a[0]``)."""
+    order = a.shape[0] - 1
+    unit = np.zeros_like(a)
+    unit[0], unit[1] = a[0], 1
+    c = np.abs(np.asarray(_unary_taylor(op, unit, order), dtype=np.float64))
+    p, q = tabs.copy(), terr.copy()
+    p[0] = q[0] = 0
+    power = np.zeros_like(p)  # P**m
+    power[0] = 1
+    out, passed = c[0] * power, np.zeros_like(p)
+    for m in range(1, order + 1):
+        passed += c[m] * m * _cauchy(power, q, order) + terr[0] * m * c[m] * power
+        power = _cauchy(power, p, order)
+        out += c[m] * power
+    return out, passed
+
+
 class _Walker:
     """Evaluates the tree along m directions at once, each from its own base point."""
 
@@ -182,9 +224,26 @@ class _Walker:
         if isinstance(node, Var):
             t[0] = self.base
             t[1] = self.directions
-            return _Jet(t, zeros, np.abs(self.directions), zeros.copy())
-        t[0] = node.value[None, :]
-        return _Jet(t, zeros, zeros.copy(), zeros.copy())
+        else:
+            t[0] = node.value[None, :]
+        tabs = np.abs(np.asarray(t, dtype=np.float64))  # x + i h e_j is exact
+        gabs = tabs[1].copy()
+        return _Jet(t, zeros, gabs, zeros.copy(), tabs, np.zeros_like(tabs))
+
+    @staticmethod
+    def series(
+        e: np.ndarray[Any, Any],
+        tabs: np.ndarray[Any, Any],
+        passed: np.ndarray[Any, Any],
+        local: float,
+    ) -> np.ndarray[Any, Any]:
+        """The rounding bound per order: the errors passed on, the operation's own
+        rounding (relative `local` of each order's absolute size) and, at order 0, the
+        value's bound ``e`` (which also counts underflow and the real part's
+        absolute errors)."""
+        terr = passed + local * tabs
+        terr[0] = e
+        return terr
 
     def node(self, node: Node) -> _Jet:
         if isinstance(node, Var | Const):
@@ -203,7 +262,8 @@ class _Walker:
         gabs = a.gabs + b.gabs
         e = a.e + b.e + U * np.abs(np.asarray(t[0], dtype=np.float64)) + ETA
         eg = a.eg + b.eg + U * gabs + self.eta
-        return _Jet(t, e, gabs, eg)
+        tabs = a.tabs + b.tabs
+        return _Jet(t, e, gabs, eg, tabs, self.series(e, tabs, a.terr + b.terr, U))
 
     def mul(self, a: _Jet, b: _Jet) -> _Jet:
         self.count += 3  # the value; and a g_b + b g_a: two products and a sum
@@ -212,7 +272,10 @@ class _Walker:
         gabs = va * b.gabs + vb * a.gabs
         e = vb * a.e + va * b.e + U * np.abs(np.asarray(t[0], dtype=np.float64)) + ETA
         eg = va * b.eg + vb * a.eg + a.e * b.gabs + b.e * a.gabs + 2 * U * gabs + 3 * self.eta
-        return _Jet(t, e, gabs, eg)
+        tabs = _cauchy(a.tabs, b.tabs, self.order)
+        passed = _cauchy(a.tabs, b.terr, self.order) + _cauchy(a.terr, b.tabs, self.order)
+        # each part of a complex product is a sum of two products: two roundings per term
+        return _Jet(t, e, gabs, eg, tabs, self.series(e, tabs, passed, 2 * U))
 
     def unary(self, op: str, a: _Jet) -> _Jet:
         self.count += 4  # the value, the partial, its product with the incoming gradient
@@ -225,7 +288,12 @@ class _Walker:
         e_p = p2 * a.e + p_round + ETA  # error of the computed partial
         gabs = p * a.gabs
         eg = p * a.eg + e_p * a.gabs + U * gabs + self.eta
-        return _Jet(t, e, gabs, eg)
+        tabs, passed = _unary_series(op, a.t, a.tabs, a.terr)
+        # a complex square is one complex product, a cube two (numpy multiplies for small
+        # integer powers); an elementary function's parts are products or quotients of
+        # two or three real elementary values, each part to 4 ELEMENTARY relative
+        local = {"sq": 2 * U, "cube": 4 * U}.get(op, 4 * ELEMENTARY)
+        return _Jet(t, e, gabs, eg, tabs, self.series(e, tabs, passed, local))
 
     def matvec(self, matrix: np.ndarray[Any, Any], a: _Jet) -> _Jet:
         n = matrix.shape[1]
@@ -234,7 +302,11 @@ class _Walker:
         m, g = np.abs(matrix).T, gamma(n)
         e = a.e @ m + g * (np.abs(a.v) @ m) + 2 * n * ETA
         gabs = a.gabs @ m
-        return _Jet(t, e, gabs, a.eg @ m + g * gabs + 2 * n * self.eta)
+        tabs = a.tabs @ m
+        # a real entry times a complex one: a product and its (exact) difference with
+        # 0 * the other part, or one fused product; then the sum of n terms: n + 1
+        terr = self.series(e, tabs, a.terr @ m, gamma(n + 1))
+        return _Jet(t, e, gabs, a.eg @ m + g * gabs + 2 * n * self.eta, tabs, terr)
 
     def total(self, a: _Jet) -> _Jet:
         n = a.t.shape[-1]
@@ -245,7 +317,9 @@ class _Walker:
         gabs = a.gabs.sum(axis=-1, keepdims=True)
         eg = a.eg.sum(axis=-1, keepdims=True) + g * gabs + n * self.eta
         e = e + n * ETA
-        return _Jet(t, e, gabs, eg)
+        tabs = a.tabs.sum(axis=-1, keepdims=True)
+        terr = self.series(e, tabs, a.terr.sum(axis=-1, keepdims=True), g)
+        return _Jet(t, e, gabs, eg, tabs, terr)
 
 
 @dataclass(frozen=True)
@@ -270,6 +344,12 @@ class Analysis:
         Roundings in the whole tree, ``N`` of ``gamma_N``.
     truth_error : float
         Relative rounding unit of the extended precision the truth is computed in.
+    taylor_abs : ndarray (order + 1, m)
+        ``taylor_abs[k, j]``: the absolute Taylor coefficient ``M_k`` of order k along
+        direction j (``taylor_abs[1]`` is :attr:`grad_abs`).
+    taylor_error : ndarray (order + 1, m)
+        ``taylor_error[k, j]``: bound ``E_k`` on the rounding error of the order-k part
+        of a complex evaluation (the coefficient of ``h**k``; see the module docstring).
     """
 
     exact: np.ndarray[Any, Any]
@@ -278,6 +358,8 @@ class Analysis:
     grad_error: np.ndarray[Any, Any]
     rounding_count: int
     truth_error: float
+    taylor_abs: np.ndarray[Any, Any]
+    taylor_error: np.ndarray[Any, Any]
 
     @property
     def derivatives(self) -> np.ndarray[Any, Any]:
@@ -330,4 +412,6 @@ def analyse(
         grad_error=out.eg[:, 0],
         rounding_count=walker.count,
         truth_error=_U_TRUTH,
+        taylor_abs=out.tabs[:, :, 0],
+        taylor_error=out.terr[:, :, 0],
     )

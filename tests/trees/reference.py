@@ -114,8 +114,8 @@ def complex_step_tolerance(
 ) -> np.ndarray[Any, Any]:
     """Tolerance of ``Im f(x + i h_j e_j) / h_j``: the truncation error (measured in
     extended complex precision), the rounding of forward-mode differentiation (which the
-    imaginary parts carry, scaled by h, so an underflow there costs ``ETA / h``), and
-    the rounding of the truncation term's own computation and of the division."""
+    imaginary parts carry, scaled by h, so an underflow there costs ``ETA / h``), the
+    rounding of the truncation term's own computation and of the division."""
     x = np.asarray(tree.x, dtype=np.float64)
     exact = np.zeros(x.size, dtype=_LD)
     for j in range(x.size):
@@ -124,11 +124,24 @@ def complex_step_tolerance(
         exact[j] = np.imag(f(point)) / _LD(h[j])
     truncation = np.abs(np.asarray(exact - truth.exact[1], dtype=np.float64))
     with np.errstate(all="ignore"):
-        scaled = analyse(tree, scale=h)
-    # complex arithmetic rounds each real operation of the truncation term's path
-    arithmetic = 2 * scaled.rounding_count * U
+        scaled = analyse(tree, scale=h, order=5)
+        if not np.all(scaled.taylor_abs[3] + scaled.taylor_abs[5]):
+            scaled = analyse(tree, scale=h, order=17)  # powers of powers at 0: x**9
+    assume(bool(np.all(np.isfinite(scaled.taylor_error) & (scaled.taylor_error < 1e100))))
+    # The truncation is the imaginary part's orders 3, 5, ...: ``-h**2 t_3 + h**4 t_5 ...``
+    # over h. Float64 computes them as it computes any part of the complex values, so
+    # their rounding is bounded by the running error analysis of each order (E_k of
+    # tests.trees.jets): u (gamma_n for a sum) of each operation's absolute Taylor
+    # coefficient M_k, the sum over all paths of |terms|, passed on through absolute
+    # partials; not relative to the truncation's value, which can cancel (a sum of cubes
+    # at x = 0). The orders are taken up to one beyond the first that is not 0, as the
+    # first-order analysis leaves out u**2: each further order is h**2 <= 4e-40 (|x| <= 2)
+    # times the one before; beyond 17, h**16 <= 7e-337 puts any order whose absolute
+    # coefficient is below 1e300 under ETA, which the exact tolerance counts.
+    k = np.arange(3, scaled.taylor_error.shape[0], 2)
+    higher = np.sum(h[None, :] ** (k[:, None] - 1) * scaled.taylor_error[k], axis=0)
     division = 2 * U * (np.abs(truth.grad) + truncation)
-    return scaled.exact_tolerance() + truncation * (1 + arithmetic) + division
+    return scaled.exact_tolerance() + truncation + higher + division
 
 
 def richardson_tolerance(
