@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from numbers import Integral, Real
 from typing import Any
 
@@ -20,7 +21,7 @@ from gradopt._typing import FloatArray
 from gradopt.gradients import GradientProvider
 from gradopt.linear_model._blocked import Blocks, RowBlocks, checked_sample_weight
 from gradopt.linear_model._dask_blocks import DaskBlocks, dask_predict, is_dask_array
-from gradopt.linear_model._huber_degenerate import certified_kink
+from gradopt.linear_model._huber_degenerate import certified_kink, kink_descent
 from gradopt.linear_model._huber_loss import huber_outliers
 from gradopt.linear_model._huber_objective import HuberObjective
 from gradopt.linear_model._huber_start import sample_start
@@ -348,10 +349,15 @@ class HuberRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
     def _kink(
         self, objective: HuberObjective, theta: FloatArray, loss: float
     ) -> tuple[FloatArray, float, FloatArray] | None:
-        """A certified minimiser with sigma at its bound, if it is at least as good."""
+        """A certified minimiser with sigma at its bound, if it is at least as good.
+
+        Z (the samples fitted exactly) is every sample, or read off the fit, or off the
+        minimiser of the limit ``sigma -> 0`` that :func:`kink_descent` approaches from
+        the fit (where L-BFGS-B crawled: always the case for ``epsilon = 1``)."""
         sigma = min(float(theta[-1]), objective.min_sigma)
         params = np.asarray(objective.params_of(theta), dtype=np.float64)
-        for guess in (None, params):  # an exact fit of all samples, or of some
+        guesses: Iterator[FloatArray | None] = iter((None, params))
+        for guess in itertools.chain(guesses, _lazily(kink_descent, objective, params)):
             exact = certified_kink(objective, guess)
             if exact is None:
                 continue
@@ -364,6 +370,15 @@ class HuberRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
             if candidate_loss <= loss + slack:
                 return candidate_theta, candidate_loss, grad
         return None
+
+
+def _lazily(
+    descent: Callable[[HuberObjective, FloatArray], FloatArray | None],
+    objective: HuberObjective,
+    params: FloatArray,
+) -> Iterator[FloatArray | None]:
+    """The descent's guess, computed only when the cheaper guesses were not certified."""
+    yield descent(objective, params)
 
 
 def _evaluated(objective: HuberObjective, v: FloatArray) -> tuple[FloatArray, float, FloatArray]:
