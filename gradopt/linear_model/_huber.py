@@ -21,7 +21,7 @@ from gradopt._typing import FloatArray
 from gradopt.gradients import GradientProvider
 from gradopt.linear_model._blocked import Blocks, RowBlocks, checked_sample_weight
 from gradopt.linear_model._dask_blocks import DaskBlocks, dask_predict, is_dask_array
-from gradopt.linear_model._huber_degenerate import certified_kink, kink_descent
+from gradopt.linear_model._huber_degenerate import NEGLIGIBLE, certified_kink, kink_descent
 from gradopt.linear_model._huber_loss import huber_outliers
 from gradopt.linear_model._huber_objective import HuberObjective
 from gradopt.linear_model._huber_start import sample_start
@@ -356,9 +356,9 @@ class HuberRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         the fit (where L-BFGS-B crawled: always the case for ``epsilon = 1``)."""
         sigma = min(float(theta[-1]), objective.min_sigma)
         params = np.asarray(objective.params_of(theta), dtype=np.float64)
-        guesses: Iterator[FloatArray | None] = iter((None, params))
-        for guess in itertools.chain(guesses, _lazily(kink_descent, objective, params)):
-            exact = certified_kink(objective, guess)
+        guesses: Iterator[tuple[FloatArray | None, float]] = iter(((None, 0.0), (params, 1e-6)))
+        for guess, negligible in itertools.chain(guesses, _descended(objective, params)):
+            exact = certified_kink(objective, guess, negligible)
             if exact is None:
                 continue
             coef, intercept = exact
@@ -372,13 +372,11 @@ class HuberRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         return None
 
 
-def _lazily(
-    descent: Callable[[HuberObjective, FloatArray], FloatArray | None],
-    objective: HuberObjective,
-    params: FloatArray,
-) -> Iterator[FloatArray | None]:
+def _descended(
+    objective: HuberObjective, params: FloatArray
+) -> Iterator[tuple[FloatArray | None, float]]:
     """The descent's guess, computed only when the cheaper guesses were not certified."""
-    yield descent(objective, params)
+    yield kink_descent(objective, params), NEGLIGIBLE
 
 
 def _evaluated(objective: HuberObjective, v: FloatArray) -> tuple[FloatArray, float, FloatArray]:

@@ -29,23 +29,27 @@ from gradopt._typing import FloatArray
 from gradopt.linear_model._blocked import RowBlocks
 from gradopt.linear_model._huber_objective import HuberObjective
 
-__all__ = ["certified_kink", "kink_descent"]
+__all__ = ["NEGLIGIBLE", "certified_kink", "kink_descent"]
 
 BoolArray = NDArray[np.bool_]
 
 _MAX_ENTRIES = 1_000_000  # the dense linear algebra copies X: only for small problems
 _MAX_KKT = 2_000  # unknowns plus zero residuals: a dense KKT matrix of at most 32 MB
 _LEVELS = tuple(10.0**-k for k in range(1, 13))  # smoothing widths, over max|b|
+# Residuals of kink_descent's guess below this (over max|b|) are zero: inliers of the
+# narrowest smoothing are below ε·1e-12, the others (rarely) below 1e-8.
+NEGLIGIBLE = 1e-10
 _NEWTON_STEPS = 30  # per width: semismooth Newton steps, each one (p x p) solve
 
 
 def certified_kink(
-    objective: HuberObjective, params: FloatArray | None = None
+    objective: HuberObjective, params: FloatArray | None = None, negligible: float = 1e-6
 ) -> tuple[FloatArray, float] | None:
     """``(coef, intercept)`` of a certified minimiser with sigma at its bound, or None.
 
     Without `params` Z is every sample with positive weight (an exact fit); with the
-    parameters of an approximate solution, Z is its samples with negligible residuals.
+    parameters of an approximate solution, Z is its samples with negligible residuals:
+    at most `negligible` times ``max|y - mean(y)|``.
 
     Examples
     --------
@@ -72,7 +76,7 @@ def certified_kink(
         d = objective.n_features
         guess = objective.internal(params[:d], params[d] if objective.fit_intercept else 0.0, 1.0)
         residual = b - A @ guess[:-1]
-        zero = np.abs(residual) <= 1e-6 * size
+        zero = np.abs(residual) <= negligible * size
         signs = np.where(zero, 0.0, np.sign(residual))
     if A.shape[1] + np.count_nonzero(zero) > _MAX_KKT:
         return None
@@ -187,9 +191,10 @@ def kink_descent(objective: HuberObjective, params: FloatArray) -> FloatArray | 
     (``|r| -> r²/δ`` below ``ε·δ``): each is convex and piecewise quadratic, and a few
     semismooth Newton steps (exact Hessian of the smoothing, backtracking on its value)
     minimise it from the previous one's minimiser. At the narrowest width the samples
-    fitted exactly are those with residuals below ``ε·δ``, which :func:`certified_kink`
-    reads off (as it does from any approximate solution) to solve for the exact
-    minimiser and certify it. None unless the data are in memory and small.
+    fitted exactly are those with residuals below ``ε·δ`` (:data:`NEGLIGIBLE` tells
+    :func:`certified_kink` what to read off as zero), from which :func:`certified_kink`
+    solves for the exact minimiser and certifies it. None unless the data are in memory
+    and small.
     """
     standardised = _standardised(objective)
     if standardised is None:
