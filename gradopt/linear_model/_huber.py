@@ -299,7 +299,7 @@ class HuberRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         gradient = stationarity(objective, theta, grad)
         verdict = judge(result, gradient, self.tol, self.max_iter, kinked)
         if not verdict.converged or kinked:
-            exact = self._kink(objective, theta, loss)
+            exact = self._kink(objective, theta, loss, kinked)
             if exact is not None:
                 theta, loss, grad = exact
                 verdict = Verdict(
@@ -347,17 +347,19 @@ class HuberRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
             )
 
     def _kink(
-        self, objective: HuberObjective, theta: FloatArray, loss: float
+        self, objective: HuberObjective, theta: FloatArray, loss: float, kinked: bool
     ) -> tuple[FloatArray, float, FloatArray] | None:
         """A certified minimiser with sigma at its bound, if it is at least as good.
 
         Z (the samples fitted exactly) is every sample, or read off the fit, or off the
         minimiser of the limit ``sigma -> 0`` that :func:`kink_descent` approaches from
-        the fit (where L-BFGS-B crawled: always the case for ``epsilon = 1``)."""
+        the fit when sigma went near its bound (where L-BFGS-B crawls: always the case
+        for ``epsilon = 1``)."""
         sigma = min(float(theta[-1]), objective.min_sigma)
         params = np.asarray(objective.params_of(theta), dtype=np.float64)
         guesses: Iterator[tuple[FloatArray | None, float]] = iter(((None, 0.0), (params, 1e-6)))
-        for guess, negligible in itertools.chain(guesses, _descended(objective, params)):
+        descended = _descended(objective, params) if kinked else iter(())
+        for guess, negligible in itertools.chain(guesses, descended):
             exact = certified_kink(objective, guess, negligible)
             if exact is None:
                 continue
