@@ -59,7 +59,10 @@ class HuberRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
     Parameters
     ----------
     epsilon : float, default=1.35
-        Residuals beyond ``epsilon * sigma`` count linearly; must be at least 1.
+        Residuals beyond ``epsilon * sigma`` count linearly; must be at least 1. With
+        ``epsilon = 1`` the minimum has ``sigma`` at its bound: a least-absolute-deviations
+        fit (penalised), which the fit solves exactly and certifies for data in memory
+        of up to a million entries.
     alpha : float, default=1e-4
         Strength of the penalty ``alpha * ||coef||**2`` (the intercept is not penalised).
     fit_intercept : bool, default=True
