@@ -10,8 +10,14 @@ with an intercept) and ``D`` the identity on the coefficients (zero on the inter
 
     2·α·D·θ - 2·ε·Σ_{i∉Z} sᵢ·sign(rᵢ)·aᵢ = Σ_{j∈Z} 2·ε·sⱼ·uⱼ·aⱼ   with |uⱼ| <= 1,
 
-and ``sigma`` may stay at its bound when ``S - ε²·Σ_{i∉Z} sᵢ >= 0``. Z is every sample
-(the minimum-norm interpolant) or read off an approximate solution.
+and ``sigma`` may stay at its bound when ``S - ε²·(Σ_{i∉Z} sᵢ + Σ_{j∈Z} sⱼ·uⱼ²) >= 0``
+for those same ``u``: the objective is jointly convex in the coefficients and sigma, and
+its directional derivative from the kink along ``(Δcoef, Δsigma)`` is the supremum over
+``|ε·uⱼ| <= ε`` of a linear function whose ``Δsigma`` coefficient is that sum (raising
+sigma together with the residuals in Z can pay where raising either alone does not;
+with ``epsilon = 1`` the box on ``u`` implies it). The ``u`` of least ``Σ sⱼ·uⱼ²`` are
+tried (an LP finds ones in the box when Z has more samples than unknowns). Z is every
+sample (the minimum-norm interpolant) or read off an approximate solution.
 
 The linear algebra runs in the objective's standardised coordinates (columns centred
 and scaled, y centred and divided by its spread), so a column like 1.7e12 + noise next
@@ -24,6 +30,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
+from scipy.optimize import linprog
 
 from gradopt._typing import FloatArray
 from gradopt.linear_model._blocked import RowBlocks
@@ -175,11 +182,23 @@ def _certified(
         return False  # sigma would rather grow
     target = penalty * phi - 2.0 * eps * ((s * signs) @ A)
     M = (A[zero] * (2.0 * eps * s[zero])[:, None]).T
-    u = np.linalg.lstsq(M, target, rcond=None)[0]
     scale = np.max(np.abs(target), initial=0.0) + np.max(np.abs(M), initial=0.0)  # as X
+    root = np.sqrt(s[zero])
+    u = np.linalg.lstsq(M / root, target, rcond=None)[0] / root  # least Σ sⱼ·uⱼ²
+    if np.max(np.abs(u), initial=0.0) > 1.0 + 1e-9 and u.size > np.linalg.matrix_rank(M):
+        # More zero residuals than unknowns (collinear or repeated points): the
+        # least-norm multipliers need not be the ones in the box; ask an LP for those.
+        feasible = linprog(np.zeros(u.size), A_eq=M, b_eq=target, bounds=(-1.0, 1.0))
+        if feasible.status == 0:
+            u = np.clip(feasible.x, -1.0, 1.0)
     if np.max(np.abs(M @ u - target), initial=0.0) > 1e-9 * scale:
         return False
-    return bool(np.max(np.abs(u), initial=0.0) <= 1.0 + 1e-9)
+    if not np.max(np.abs(u), initial=0.0) <= 1.0 + 1e-9:
+        return False
+    # Moving sigma together with the residuals in Z is the direction a separate test of
+    # coefficients and sigma misses: it must not pay either (see the module docstring).
+    spare = objective.total_weight - eps * (eps * (float(np.sum(s[~zero])) + s[zero] @ u**2))
+    return bool(spare >= -1e-9 * objective.total_weight)
 
 
 def kink_descent(objective: HuberObjective, params: FloatArray) -> FloatArray | None:
@@ -195,6 +214,21 @@ def kink_descent(objective: HuberObjective, params: FloatArray) -> FloatArray | 
     :func:`certified_kink` what to read off as zero), from which :func:`certified_kink`
     solves for the exact minimiser and certifies it. None unless the data are in memory
     and small.
+
+    Examples
+    --------
+    With ``epsilon = 1`` and no penalty the limit is least absolute deviations, whose
+    minimiser passes through two of these five points (the first and the last):
+
+    >>> x = np.arange(5.0)
+    >>> objective = HuberObjective(
+    ...     RowBlocks(x[:, None], np.array([0.1, 1.0, 2.3, 2.9, 4.2]), None),
+    ...     epsilon=1.0, alpha=0.0, fit_intercept=True, log_sigma=False,
+    ... )
+    >>> guess = kink_descent(objective, np.array([0.5, 1.0, 1.0]))
+    >>> coef, intercept = certified_kink(objective, guess, NEGLIGIBLE)
+    >>> round(float(coef[0]), 12), round(intercept, 12)
+    (1.025, 0.1)
     """
     standardised = _standardised(objective)
     if standardised is None:

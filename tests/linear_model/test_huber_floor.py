@@ -101,3 +101,19 @@ def test_a_wide_problem_cut_short_reaches_scikit_learn_or_warns(max_iter: int) -
     warned = any(issubclass(w.category, ConvergenceWarning) for w in caught)
     excess, allowed = _excess(problem, model)
     assert excess <= allowed or warned
+
+
+def test_an_exact_fit_is_not_certified_where_sigma_and_residuals_would_rather_grow() -> None:
+    """Two samples, five features, alpha = 1, epsilon = 2: the interpolant passes the
+    separate tests (in the coefficients; in sigma) but raising sigma together with the
+    residuals pays, so it is not the minimum (it was certified, 4% above scikit-learn)."""
+    recipe = Recipe(2, 5, 0, (0.0,) * 5, 0.0, 0.0, 0.0, False)
+    params = {"epsilon": 2.0, "alpha": 1.0, "fit_intercept": False}
+    problem = Problem(recipe, *build(recipe), params)
+    with pytest.warns(ConvergenceWarning):
+        short = HuberRegressor(**params, max_iter=1).fit(problem.X, problem.y)
+    assert "certified" not in short.optimize_result_.message
+    model = HuberRegressor(**params).fit(problem.X, problem.y)
+    assert model.scale_ > 0.1  # not the interpolant
+    excess, allowed = _excess(problem, model)
+    assert excess <= allowed
