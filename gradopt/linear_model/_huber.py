@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import functools
-import itertools
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from numbers import Integral, Real
 from typing import Any
 
@@ -21,7 +20,7 @@ from gradopt._typing import FloatArray
 from gradopt.gradients import GradientProvider
 from gradopt.linear_model._blocked import Blocks, RowBlocks, checked_sample_weight
 from gradopt.linear_model._dask_blocks import DaskBlocks, dask_predict, is_dask_array
-from gradopt.linear_model._huber_degenerate import NEGLIGIBLE, certified_kink, kink_descent
+from gradopt.linear_model._huber_degenerate import polish_kink
 from gradopt.linear_model._huber_loss import huber_outliers
 from gradopt.linear_model._huber_objective import HuberObjective
 from gradopt.linear_model._huber_start import sample_start
@@ -302,14 +301,20 @@ class HuberRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         gradient = stationarity(objective, theta, grad)
         verdict = judge(result, gradient, self.tol, self.max_iter, kinked)
         if not verdict.converged or kinked:
-            exact = self._kink(objective, theta, loss, kinked)
-            if exact is not None:
-                theta, loss, grad = exact
-                verdict = Verdict(
-                    True,
-                    Status.SUCCESS,
-                    "converged: polished to the certified minimiser with sigma -> 0 (an exact "
-                    f"fit of some samples) after {int(result.nit)} iterations",
+            polished = polish_kink(objective, theta, loss, descend=kinked)
+            if polished is not None:
+                theta, loss, grad = polished.theta, polished.loss, polished.grad
+                verdict = (
+                    Verdict(
+                        True,
+                        Status.SUCCESS,
+                        "converged: polished to the certified minimiser with sigma -> 0 (an "
+                        f"exact fit of some samples) after {int(result.nit)} iterations",
+                    )
+                    if polished.certified
+                    else judge(
+                        result, stationarity(objective, theta, grad), self.tol, self.max_iter, True
+                    )
                 )
         params = np.asarray(objective.params_of(theta), dtype=np.float64)
         d = objective.n_features
@@ -348,40 +353,6 @@ class HuberRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
                 ConvergenceWarning,
                 stacklevel=3,
             )
-
-    def _kink(
-        self, objective: HuberObjective, theta: FloatArray, loss: float, kinked: bool
-    ) -> tuple[FloatArray, float, FloatArray] | None:
-        """A certified minimiser with sigma at its bound, if it is at least as good.
-
-        Z (the samples fitted exactly) is every sample, or read off the fit, or off the
-        minimiser of the limit ``sigma -> 0`` that :func:`kink_descent` approaches from
-        the fit when sigma went near its bound (where L-BFGS-B crawls: always the case
-        for ``epsilon = 1``)."""
-        sigma = min(float(theta[-1]), objective.min_sigma)
-        params = np.asarray(objective.params_of(theta), dtype=np.float64)
-        guesses: Iterator[tuple[FloatArray | None, float]] = iter(((None, 0.0), (params, 1e-6)))
-        descended = _descended(objective, params) if kinked else iter(())
-        for guess, negligible in itertools.chain(guesses, descended):
-            exact = certified_kink(objective, guess, negligible)
-            if exact is None:
-                continue
-            coef, intercept = exact
-            candidate = np.concatenate([coef, [intercept] if self.fit_intercept else [], [sigma]])
-            candidate_theta = objective.theta_of(candidate)
-            candidate_loss, grad = objective.evaluate(candidate_theta)
-            # Certified optimal up to rounding: residuals of ~eps·|y| left in Z cost ε·|r|.
-            slack = 1e-9 * abs(loss) + 1e-12 * objective.total_weight * objective.y_scale
-            if candidate_loss <= loss + slack:
-                return candidate_theta, candidate_loss, grad
-        return None
-
-
-def _descended(
-    objective: HuberObjective, params: FloatArray
-) -> Iterator[tuple[FloatArray | None, float]]:
-    """The descent's guess, computed only when the cheaper guesses were not certified."""
-    yield kink_descent(objective, params), NEGLIGIBLE
 
 
 def _evaluated(objective: HuberObjective, v: FloatArray) -> tuple[FloatArray, float, FloatArray]:

@@ -27,6 +27,8 @@ in memory and small enough for dense algebra.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
@@ -36,7 +38,7 @@ from gradopt._typing import FloatArray
 from gradopt.linear_model._blocked import RowBlocks
 from gradopt.linear_model._huber_objective import HuberObjective
 
-__all__ = ["NEGLIGIBLE", "certified_kink", "kink_descent"]
+__all__ = ["NEGLIGIBLE", "Polished", "certified_kink", "kink_descent", "polish_kink"]
 
 BoolArray = NDArray[np.bool_]
 
@@ -47,6 +49,62 @@ _LEVELS = tuple(10.0**-k for k in range(1, 13))  # smoothing widths, over max|b|
 # narrowest smoothing are below ε·1e-12, the others (rarely) below 1e-8.
 NEGLIGIBLE = 1e-10
 _NEWTON_STEPS = 30  # per width: semismooth Newton steps, each one (p x p) solve
+
+
+@dataclass(frozen=True)
+class Polished:
+    """A fit with sigma at its bound: ``theta = [coef, shift, sigma]``, ``L`` and its
+    gradient there, and whether the optimality conditions certify it."""
+
+    theta: FloatArray
+    loss: float
+    grad: FloatArray
+    certified: bool
+
+
+def polish_kink(
+    objective: HuberObjective, theta: FloatArray, loss: float, *, descend: bool
+) -> Polished | None:
+    """A minimiser with sigma at its bound at least as good as the fit `theta` (of
+    objective value `loss`), or None.
+
+    Z (the samples fitted exactly) is every sample, or read off the fit, or, with
+    `descend` (sigma went near its bound, where L-BFGS-B crawls: always so for
+    ``epsilon = 1``), off the minimiser of the limit ``sigma -> 0`` that
+    :func:`kink_descent` approaches from the fit. The first certified one is returned;
+    failing that, the descent's point when it is below `loss` (uncertified: ties
+    between equally good fits, say).
+    """
+    sigma = min(float(theta[-1]), objective.min_sigma)
+    params = np.asarray(objective.params_of(theta), dtype=np.float64)
+    # Certified optimal up to rounding: residuals of ~eps·|y| left in Z cost ε·|r|.
+    slack = 1e-9 * abs(loss) + 1e-12 * objective.total_weight * objective.y_scale
+
+    def at_bound(coef: FloatArray, intercept: float, certified: bool) -> Polished:
+        shift = [intercept] if objective.fit_intercept else []
+        candidate = objective.theta_of(np.concatenate([coef, shift, [sigma]]))
+        candidate_loss, grad = objective.evaluate(candidate)
+        return Polished(candidate, candidate_loss, grad, certified)
+
+    def certify(guess: FloatArray | None, negligible: float) -> Polished | None:
+        exact = certified_kink(objective, guess, negligible)
+        polished = None if exact is None else at_bound(*exact, certified=True)
+        return polished if polished is not None and polished.loss <= loss + slack else None
+
+    for guess, negligible in ((None, 0.0), (params, 1e-6)):
+        polished = certify(guess, negligible)
+        if polished is not None:
+            return polished
+    descended = kink_descent(objective, params) if descend else None  # the costly guess
+    if descended is None:
+        return None
+    polished = certify(descended, NEGLIGIBLE)
+    if polished is not None:
+        return polished
+    d = objective.n_features
+    intercept = float(descended[d]) if objective.fit_intercept else 0.0
+    polished = at_bound(descended[:d], intercept, certified=False)
+    return polished if polished.loss < loss else None
 
 
 def certified_kink(
