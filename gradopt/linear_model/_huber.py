@@ -301,7 +301,10 @@ class HuberRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         gradient = stationarity(objective, theta, grad)
         verdict = judge(result, gradient, self.tol, self.max_iter, kinked)
         if not verdict.converged or kinked:
-            polished = polish_kink(objective, theta, loss, descend=kinked)
+            # With epsilon = 1, L never decreases in sigma: its minimum has sigma at the
+            # bound however far from it the solver stalled.
+            descend = kinked or objective.epsilon == 1.0
+            polished = polish_kink(objective, theta, loss, descend=descend)
             if polished is not None:
                 theta, loss, grad = polished.theta, polished.loss, polished.grad
                 verdict = (
