@@ -295,65 +295,58 @@ def kink_descent(objective: HuberObjective, params: FloatArray) -> FloatArray | 
     size = float(np.max(np.abs(b), initial=0.0)) or 1.0
     d = objective.n_features
     phi = objective.internal(params[:d], params[d] if objective.fit_intercept else 0.0, 1.0)[:-1]
-    penalty, eps = _penalty(objective), objective.epsilon
+    limit = _Limit(A, b, s, objective.epsilon, _penalty(objective))
     for level in _LEVELS:
-        phi = _newton(A, b, s, phi, eps, penalty, level * size)
+        phi = limit.newton(phi, level * size)
     v = np.concatenate([phi, [1.0]])
     result: FloatArray = np.asarray(objective.params(v), dtype=np.float64)[:-1]
     return result
 
 
-def _smoothed(
-    A: FloatArray,
-    b: FloatArray,
-    s: FloatArray,
-    phi: FloatArray,
-    eps: float,
-    penalty: FloatArray,
-    width: float,
-) -> tuple[float, FloatArray, BoolArray]:
-    """The smoothing of width `width` at `phi`: its value, gradient and inlier mask."""
-    r = b - A @ phi
-    inlier = np.abs(r) <= eps * width
-    t = np.clip(r, -eps * width, eps * width)
-    value = float(s @ (t * (2.0 * r - t))) / width + 0.5 * float(penalty @ phi**2)
-    grad = -(2.0 / width) * (A.T @ (s * t)) + penalty * phi
-    return value, grad, inlier
+@dataclass(frozen=True)
+class _Limit:
+    """The limit objective ``Σ 2·ε·sᵢ·|bᵢ - aᵢ·φ| + ½·φ·P·φ`` (over ``s_y``) and its
+    Huber smoothings of width ``w``: ``|r| -> r²/w`` below ``ε·w``."""
 
+    A: FloatArray
+    b: FloatArray
+    s: FloatArray
+    eps: float
+    penalty: FloatArray
 
-def _newton(
-    A: FloatArray,
-    b: FloatArray,
-    s: FloatArray,
-    phi: FloatArray,
-    eps: float,
-    penalty: FloatArray,
-    width: float,
-) -> FloatArray:
-    """Minimise the smoothing of width `width` from `phi` by damped semismooth Newton."""
-    value, grad, inlier = _smoothed(A, b, s, phi, eps, penalty, width)
-    for _ in range(_NEWTON_STEPS):
-        hessian = (2.0 / width) * (A[inlier].T * s[inlier]) @ A[inlier] + np.diag(penalty)
+    def smoothed(self, phi: FloatArray, width: float) -> tuple[float, FloatArray, BoolArray]:
+        """The smoothing of width `width` at `phi`: its value, gradient and inlier mask."""
+        r = self.b - self.A @ phi
+        inlier = np.abs(r) <= self.eps * width
+        t = np.clip(r, -self.eps * width, self.eps * width)
+        value = float(self.s @ (t * (2.0 * r - t))) / width + 0.5 * float(self.penalty @ phi**2)
+        grad = -(2.0 / width) * (self.A.T @ (self.s * t)) + self.penalty * phi
+        return value, grad, inlier
+
+    def newton(self, phi: FloatArray, width: float) -> FloatArray:
+        """Minimise the smoothing of width `width` from `phi` (damped semismooth Newton)."""
+        A, s = self.A, self.s
+        value, grad, inlier = self.smoothed(phi, width)
         # Directions without curvature (no inlier, no penalty) are linear: a damping
         # from the data's own curvature turns them into gradient steps of a sensible size.
-        damping = 1e-10 * (2.0 / width) * float(np.max(s @ A**2, initial=0.0)) + _TINY_DAMP
-        try:
-            step = -np.linalg.solve(hessian + damping * np.eye(phi.size), grad)
-        except np.linalg.LinAlgError:
-            return phi
-        for _halving in range(40):
-            trial = phi + step
-            trial_value, trial_grad, trial_inlier = _smoothed(A, b, s, trial, eps, penalty, width)
-            if trial_value <= value + 1e-4 * float(grad @ step):
+        damping = 1e-10 * (2.0 / width) * float(np.max(s @ A**2, initial=0.0)) + 1e-300
+        for _ in range(_NEWTON_STEPS):
+            hessian = (2.0 / width) * (A[inlier].T * s[inlier]) @ A[inlier]
+            hessian += np.diag(self.penalty + damping)
+            try:
+                step = -np.linalg.solve(hessian, grad)
+            except np.linalg.LinAlgError:
+                return phi
+            for _halving in range(40):  # Armijo backtracking
+                trial = phi + step
+                trial_value, trial_grad, trial_inlier = self.smoothed(trial, width)
+                if trial_value <= value + 1e-4 * float(grad @ step):
+                    break
+                step = step / 2.0
+            else:
+                return phi
+            done = trial_value >= value - 1e-15 * abs(value)
+            phi, value, grad, inlier = trial, trial_value, trial_grad, trial_inlier
+            if done:
                 break
-            step = step / 2.0
-        else:
-            return phi
-        done = trial_value >= value - 1e-15 * abs(value)
-        phi, value, grad, inlier = trial, trial_value, trial_grad, trial_inlier
-        if done:
-            break
-    return phi
-
-
-_TINY_DAMP = 1e-300
+        return phi
