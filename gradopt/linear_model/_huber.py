@@ -301,9 +301,10 @@ class HuberRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         gradient = stationarity(objective, theta, grad)
         verdict = judge(result, gradient, self.tol, self.max_iter, kinked)
         if not verdict.converged or kinked:
-            # With epsilon = 1, L never decreases in sigma: its minimum has sigma at the
-            # bound however far from it the solver stalled.
-            descend = kinked or objective.epsilon == 1.0
+            # The minimum may have sigma at its bound however far from it the solver
+            # stalled (with epsilon = 1 it always has: L never decreases in sigma).
+            stalled = not verdict.converged and verdict.status is not Status.MAX_ITER
+            descend = kinked or stalled or objective.epsilon == 1.0
             polished = polish_kink(objective, theta, loss, descend=descend)
             if polished is not None:
                 theta, loss, grad = polished.theta, polished.loss, polished.grad

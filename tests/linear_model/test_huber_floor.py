@@ -53,6 +53,10 @@ CASES = [
     # epsilon = 1 with L-BFGS-B stalled at sigma = 2e-3, far from its bound (6.7e-4 above)
     (Recipe(84, 1, 84, (0.0,), 0.0, -0.6443909261167864, 0.0, False),
      {"epsilon": 1.0, "alpha": 0.0, "fit_intercept": False}, "analytic"),
+    # epsilon > 1, 5 samples, 3 features: stalled at sigma = 6e-3, minimum on the bound
+    # with three samples fitted exactly (5.4e-4 above)
+    (Recipe(5, 3, 3, (0.0, 0.0, 0.0), 1.75, -1.5, 0.0, False),
+     {"epsilon": 1.3017145730829949, "alpha": 0.0, "fit_intercept": False}, "analytic"),
 ]  # fmt: skip
 
 
