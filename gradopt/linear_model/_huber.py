@@ -302,9 +302,9 @@ class HuberRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         verdict = judge(result, gradient, self.tol, self.max_iter, kinked)
         if not verdict.converged or kinked:
             # The minimum may have sigma at its bound however far from it the solver
-            # stalled (with epsilon = 1 it always has: L never decreases in sigma).
-            stalled = not verdict.converged and verdict.status is not Status.MAX_ITER
-            descend = kinked or stalled or objective.epsilon == 1.0
+            # stopped (with epsilon = 1 it always has: L never decreases in sigma).
+            short = not verdict.converged and self.max_iter > 0  # 0: keep the start
+            descend = kinked or short or objective.epsilon == 1.0
             polished = polish_kink(objective, theta, loss, descend=descend)
             if polished is not None:
                 theta, loss, grad = polished.theta, polished.loss, polished.grad

@@ -57,6 +57,9 @@ CASES = [
     # with three samples fitted exactly (5.4e-4 above)
     (Recipe(5, 3, 3, (0.0, 0.0, 0.0), 1.75, -1.5, 0.0, False),
      {"epsilon": 1.3017145730829949, "alpha": 0.0, "fit_intercept": False}, "analytic"),
+    # max_iter = 100 ran out with sigma at 5e-6, minimum on the bound (1.2e-3 above)
+    (Recipe(5, 6, 0, (0.75, 0.0, 0.5, 0.0, 0.0, 0.0), 0.0, -1.625, 0.0, False),
+     {"epsilon": 1.1875, "alpha": 1.0, "fit_intercept": False}, "analytic"),
 ]  # fmt: skip
 
 
