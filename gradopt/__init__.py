@@ -16,7 +16,7 @@ from gradopt.gradients import (
     SupportsHessp,
     Symbolic,
 )
-from gradopt.optimizers import Status, minimize
+from gradopt.optimizers import Constraint, Status, least_squares, minimize
 
 __version__ = "0.1.0.dev0"
 
@@ -24,6 +24,7 @@ __all__ = [
     "Analytic",
     "Autograd",
     "BaseProvider",
+    "Constraint",
     "FiniteDifference",
     "GradientProvider",
     "GradoptError",
@@ -33,6 +34,7 @@ __all__ = [
     "Symbolic",
     "__version__",
     "check_gradient",
+    "least_squares",
     "minimize",
 ]
 

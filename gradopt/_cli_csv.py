@@ -23,6 +23,7 @@ from typing import TextIO
 
 import numpy as np
 
+from gradopt._cli_common import CommandError
 from gradopt._typing import FloatArray
 
 __all__ = ["MAX_CELLS", "MAX_LINE", "DataError", "read_csv"]
@@ -34,7 +35,7 @@ _BLANK = re.compile(r"^[ \t,]+$", re.MULTILINE)  # blank lines numpy would not s
 _MAYBE_BLANK = ("\n ", "\n\t", "\n,")  # a cheap test before the regular expression
 
 
-class DataError(Exception):
+class DataError(CommandError):
     """The CSV file cannot be used; the message names the file, line and column."""
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from gradopt._cli_common import one_line
 from gradopt._cli_csv import MAX_CELLS, DataError, read_csv
 from gradopt._typing import FloatArray
 
@@ -21,12 +22,14 @@ __all__ = [
     "Problem",
     "Row",
     "check_fittable",
+    "check_size",
     "contenders",
     "csv_problem",
     "fit_all",
-    "one_line",
     "render",
+    "run_contenders",
     "synthetic_problem",
+    "text_table",
 ]
 
 
@@ -39,13 +42,15 @@ _REPEAT_BELOW = 1.0
 
 @dataclass
 class Problem:
-    """Data for the demo; `coef` and `intercept` are the truth when known."""
+    """Data for the demo; `coef`, `intercept` and the `shifted` rows are the truth when
+    known."""
 
     X: FloatArray
     y: FloatArray
     coef: FloatArray | None
     intercept: float | None
     description: str
+    shifted: np.ndarray[Any, np.dtype[np.intp]] | None = None
 
 
 @dataclass
@@ -58,6 +63,7 @@ class Row:
     nit: int | None = None
     nfev: int | None = None
     ngev: int | None = None
+    outliers: np.ndarray[Any, np.dtype[np.bool_]] | None = None  # the fit's own flags
 
 
 @dataclass
@@ -69,15 +75,20 @@ class Contender:
     row: Callable[[Any, float], Row]
 
 
-def synthetic_problem(
-    n_samples: int, n_features: int, outlier_fraction: float, seed: int
-) -> Problem:
-    """``y = X·w + 0.1·noise``, a fraction of targets shifted by ``100·N(0, 1)``."""
+def check_size(n_samples: int, n_features: int) -> None:
+    """Refuse synthetic data larger than the demo's limit, before drawing it."""
     if n_samples * n_features > MAX_CELLS:
         raise DataError(
             f"--n-samples {n_samples} x --n-features {n_features} is more than "
             f"{MAX_CELLS:,} numbers (the demo's limit)"
         )
+
+
+def synthetic_problem(
+    n_samples: int, n_features: int, outlier_fraction: float, seed: int
+) -> Problem:
+    """``y = X·w + 0.1·noise``, a fraction of targets shifted by ``100·N(0, 1)``."""
+    check_size(n_samples, n_features)
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(n_samples, n_features))
     coef = rng.normal(size=n_features)
@@ -91,6 +102,7 @@ def synthetic_problem(
         coef,
         0.0,
         f"synthetic: n = {n_samples}, d = {n_features}, {n_out} targets shifted by 100·N(0,1)",
+        np.sort(shifted),
     )
 
 
@@ -177,13 +189,27 @@ def contenders(
 
 
 def fit_all(
-    problem: Problem, epsilon: float, alpha: float, fd_max_features: int = FD_MAX_FEATURES
+    problem: Problem,
+    epsilon: float,
+    alpha: float,
+    fd_max_features: int = FD_MAX_FEATURES,
+    iterate: Callable[[list[Contender]], Iterable[Contender]] = iter,
 ) -> tuple[list[Row], list[str]]:
     """Fit every contender: the rows in the order they are printed, and notes (fits
-    skipped or failed, and the warnings each fit gave, one line each)."""
+    skipped or failed, and the warnings each fit gave, one line each). `iterate` wraps
+    the list of fits (a progress bar)."""
     fits, notes = contenders(problem, epsilon, alpha, fd_max_features)
+    return run_contenders(fits, notes, iterate)
+
+
+def run_contenders(
+    fits: list[Contender],
+    notes: list[str],
+    iterate: Callable[[list[Contender]], Iterable[Contender]] = iter,
+) -> tuple[list[Row], list[str]]:
+    """Fit each contender in turn, timed, its warnings and failures made notes."""
     rows = []
-    for contender in fits:
+    for contender in iterate(fits):
         with warnings.catch_warnings(record=True) as caught, np.errstate(all="warn"):
             warnings.simplefilter("always")
             try:
@@ -198,11 +224,6 @@ def fit_all(
                 notes.extend(f"{contender.name}: {text}" for text in seen)
         rows.append(contender.row(model, seconds))
     return rows, notes
-
-
-def one_line(message: object, limit: int = 300) -> str:
-    text = " ".join(str(message).split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _objective(problem: Problem, row: Row, epsilon: float, alpha: float) -> float:
@@ -271,21 +292,33 @@ def _render(
                 agreement,
             ]
         )
-    widths = [max(len(h), *(len(line[i]) for line in lines)) for i, h in enumerate(header)]
-
-    def fmt(cells: Sequence[str]) -> str:
-        first = cells[0].ljust(widths[0])
-        return "  ".join(
-            [first, *(c.rjust(w) for c, w in zip(cells[1:], widths[1:], strict=True))]
-        )
-
-    out = [
+    preamble = [
         problem.description,
         f"objective: scikit-learn's Huber loss (epsilon = {epsilon}, alpha = {alpha}; "
         "OLS at its best sigma), lower is better",
         "coef error: ||coef - truth|| / ||truth||;  "
         "vs sklearn: max |coef - sklearn's| / max |sklearn's|;  "
         f"time: the better of two fits when one takes under {_REPEAT_BELOW:g} s",
+    ]
+    return text_table(preamble, header, lines, notes)
+
+
+def text_table(
+    preamble: Sequence[str],
+    header: Sequence[str],
+    lines: Sequence[Sequence[str]],
+    notes: Sequence[str] = (),
+) -> str:
+    """Lines of text above a table (first column left-aligned, the others right) and the
+    notes below it: how every demo mode prints."""
+    widths = [max(len(h), *(len(line[i]) for line in lines)) for i, h in enumerate(header)]
+
+    def fmt(cells: Sequence[str]) -> str:
+        rest = (c.rjust(w) for c, w in zip(cells[1:], widths[1:], strict=True))
+        return "  ".join([cells[0].ljust(widths[0]), *rest])
+
+    out = [
+        *preamble,
         fmt(header),
         fmt(["-" * w for w in widths]),
         *(fmt(line) for line in lines),

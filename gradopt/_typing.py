@@ -24,6 +24,7 @@ __all__ = [
     "as_point",
     "as_point_and_vector",
     "as_scalar_value",
+    "as_vector_value",
     "check_finite",
     "describe_value",
     "format_point",
@@ -220,3 +221,52 @@ def describe_value(value: Any) -> tuple[str, str]:
             " Take the real part or the modulus inside f, if that is what you mean.",
         )
     return f"an array of dtype {np.dtype(dtype)}", ""
+
+
+def as_vector_value(value: Any, what: str = "the function", x: Any = None) -> FloatArray:
+    """Return the output of a user's vector-valued function as a 1-D float64 array.
+
+    Accepts what :func:`scipy.optimize.least_squares` accepts: an array-like of real
+    numbers with at most one dimension (a scalar is one output).
+
+    Raises
+    ------
+    ObjectiveError
+        For anything else (None, text, complex numbers, more than one dimension, no
+        outputs at all), naming what was returned and the point `x`.
+
+    Examples
+    --------
+    >>> as_vector_value([1, 2.5]).tolist()
+    [1.0, 2.5]
+    >>> as_vector_value(np.ones((2, 2)))
+    Traceback (most recent call last):
+    ...
+    gradopt.exceptions.ObjectiveError: the function must return a 1-D array of real \
+numbers (one per output); it returned an array of shape (2, 2).
+    """
+    if type(value) is np.ndarray and value.dtype == np.float64 and value.ndim == 1 and value.size:
+        fast: FloatArray = value.copy()
+        return fast
+    at = "" if x is None else f" at x = {format_point(x)}"
+    arr = None
+    if not isinstance(value, str | bytes | dict | set | bool | complex) and value is not None:
+        try:
+            arr = np.asarray(value)
+        except (TypeError, ValueError):  # ragged
+            arr = None
+    if arr is None or arr.dtype.kind not in "iuf" or arr.ndim > 1:
+        got, _ = describe_value(value)
+        if arr is not None and arr.ndim > 1:
+            got = f"an array of shape {arr.shape}"
+        raise ObjectiveError(
+            f"{what} must return a 1-D array of real numbers (one per output); it "
+            f"returned {got}{at}."
+        )
+    if arr.size == 0:
+        raise ObjectiveError(
+            f"{what} returned no outputs (an empty array){at}; a vector-valued function "
+            "needs at least one (m >= 1)."
+        )
+    out: FloatArray = np.array(arr, dtype=np.float64).reshape(-1)
+    return out

@@ -5,7 +5,9 @@ quotient shrinks with h (like ``h`` one-sided, ``h^2`` central), while the round
 an error of about ``eps |f|`` in each value of f divided by h, grows like ``eps |f| / h``.
 Below some h, ``f(x + h) == f(x)`` in floating point and the estimate is exactly zero: the
 plateau. :func:`step_error` measures the error over a grid of steps with gradopt's own
-finite-difference schemes and sets it beside the two model curves.
+finite-difference schemes and sets it beside the two model curves. For Richardson
+extrapolation the step studied is the first (largest) step of its ladder; it has no
+two-curve model, and sets its own error estimate beside the measured error instead.
 
 The truncation model needs ``|f^(p+1)(x0)|``, estimated by extrapolating central
 differences of order ``p + 1`` over a ladder of steps that shrinks until its table
@@ -23,16 +25,18 @@ from typing import Any, Literal
 import numpy as np
 
 from gradopt._typing import ArrayLike, FloatArray, as_point, as_scalar_value
-from gradopt.exceptions import InvalidInputError, NonFiniteEvaluationError
+from gradopt.exceptions import InvalidInputError, NonFiniteEvaluationError, ObjectiveError
 from gradopt.gradients._extrapolation import LEVELS, Rounds, Window, analyse
+from gradopt.gradients._groups import Groups
 from gradopt.gradients._richardson import FIRST_STEP, ULPS, ladder
-from gradopt.gradients.finite_difference import METHODS
+from gradopt.gradients._schemes import Stencil
+from gradopt.gradients.finite_difference import METHODS, FiniteDifference
 
 __all__ = ["StepErrorResult", "step_error"]
 
 _EPS = float(np.finfo(np.float64).eps)
 
-StudyMethod = Literal["forward", "backward", "central", "complex"]
+StudyMethod = Literal["forward", "backward", "central", "complex", "richardson"]
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,11 @@ class StepErrorResult:
     higher_derivative : float
         ``|f^(p+1)(x0)|``, estimated by extrapolation over steps that adapt to the scale
         of f, that the truncation model uses.
+    error_estimates : ndarray or None
+        For ``method="richardson"``, the error estimate it gives at each first step h
+        (:meth:`~gradopt.FiniteDifference.grad_and_error`); ``None`` for the other
+        methods. Richardson has no two-curve model: its `truncation`, `roundoff` and
+        `higher_derivative` are NaN and `predicted_best_step` is its default first step.
     """
 
     method: str
@@ -100,6 +109,7 @@ class StepErrorResult:
     best_error: float
     predicted_best_step: float
     higher_derivative: float
+    error_estimates: FloatArray | None = None
 
     @property
     def model(self) -> FloatArray:
@@ -134,8 +144,10 @@ def step_error(
         The point. A 1-D point needs `direction`.
     derivative : float
         The true derivative at `x0` (along `direction` when given).
-    method : {"forward", "backward", "central", "complex"}, default "forward"
-        The scheme of :class:`~gradopt.FiniteDifference` to study.
+    method : {"forward", "backward", "central", "complex", "richardson"}, default "forward"
+        The scheme of :class:`~gradopt.FiniteDifference` to study. For ``"richardson"``
+        the step is the first step of its ladder, and steps too small for the ladder
+        (refused by :class:`~gradopt.FiniteDifference`) give NaN.
     steps : 1-D array of positive floats, optional
         The steps h; by default 161 steps log-spaced from 1e-16 to 1.
     direction : 1-D array, optional
@@ -162,13 +174,22 @@ def step_error(
     2.98e-08
     >>> bool(1e-9 < r.best_step < 1e-6 and r.best_error < 1e-7)
     True
+    >>> r = step_error(np.sin, 1.0, np.cos(1.0), method="richardson")
+    >>> bool(np.nanmax(r.errors[r.steps >= 1e-3]) < 1e-12)  # any first step from 1e-3 on
+    True
+    >>> bool(np.all(r.errors[r.steps >= 1e-13] <= r.error_estimates[r.steps >= 1e-13]))
+    True
     """
-    if method not in _MODELS:
-        raise InvalidInputError(f"method must be one of {sorted(_MODELS)}; got {method!r}.")
-    model = _MODELS[method]
+    if method not in (*_MODELS, "richardson"):
+        raise InvalidInputError(
+            f"method must be one of {sorted([*_MODELS, 'richardson'])}; got {method!r}."
+        )
     phi, t0 = _scalar_problem(fun, x0, direction)
     true = _scalar_derivative(derivative)
     grid = _steps(steps)
+    if method == "richardson":
+        return _richardson_study(phi, t0, true, grid)
+    model = _MODELS[method]
 
     estimates = np.array([_difference(phi, t0, method, float(h)) for h in grid])
     errors = np.abs(estimates - true)
@@ -184,8 +205,7 @@ def step_error(
         predicted = (
             np.sqrt(_EPS * abs(true) / (model.trunc * higher)) if higher > 0 else float(np.inf)
         )
-    smoothed = _running_quartile(grid, errors)
-    best = int(np.nanargmin(smoothed)) if np.isfinite(smoothed).any() else 0
+    best_step, best_error = _bottom_of_the_v(grid, errors)
     return StepErrorResult(
         method=method,
         x0=t0,
@@ -196,10 +216,46 @@ def step_error(
         truncation=truncation,
         roundoff=roundoff,
         plateau=(estimates == 0.0) & (true != 0.0),
-        best_step=float(grid[best]),
-        best_error=float(smoothed[best]),
+        best_step=best_step,
+        best_error=best_error,
         predicted_best_step=float(predicted),
         higher_derivative=higher,
+    )
+
+
+def _richardson_study(
+    phi: Callable[[Any], Any], t0: float, true: float, grid: FloatArray
+) -> StepErrorResult:
+    """Richardson extrapolation started at each step of `grid`, with its error estimate."""
+    estimates = np.full(grid.size, np.nan)
+    bounds = np.full(grid.size, np.nan)
+    for k, h in enumerate(grid):
+        provider = FiniteDifference(lambda t: phi(t[0]), method="richardson", step=float(h))
+        try:
+            g, err = provider.grad_and_error(np.array([t0]))
+        except ObjectiveError:  # f itself is unusable: no study
+            raise
+        except (InvalidInputError, NonFiniteEvaluationError):  # a step too small; f not finite
+            continue
+        estimates[k], bounds[k] = float(g[0]), float(err[0])
+    errors = np.abs(estimates - true)
+    best_step, best_error = _bottom_of_the_v(grid, errors)
+    nan = np.full(grid.size, np.nan)
+    return StepErrorResult(
+        method="richardson",
+        x0=t0,
+        derivative=true,
+        steps=grid,
+        estimates=estimates,
+        errors=errors,
+        truncation=nan,
+        roundoff=nan.copy(),
+        plateau=np.zeros(grid.size, dtype=bool),
+        best_step=best_step,
+        best_error=best_error,
+        predicted_best_step=float(METHODS["richardson"].default_step(np.array([t0]))[0]),
+        higher_derivative=float("nan"),
+        error_estimates=bounds,
     )
 
 
@@ -217,17 +273,17 @@ def _difference(phi: Callable[[Any], Any], t0: float, method: str, h: float) -> 
     """The `method` difference of phi at `t0` with step `h`, as FiniteDifference takes it
     (divided by the step actually taken), without its checks: 0 where ``t0 + h == t0``
     (the plateau), NaN where phi is not finite at a point."""
-    scheme = METHODS[method]
+    scheme, one = METHODS[method], Groups.each(1)
     x = np.array([t0])
     step = scheme.taken(x, np.array([h]))
     if step[0] == 0:
         return 0.0
     with np.errstate(all="ignore"):
-        values = np.array([phi(p[0]) for p in scheme.iter_points(x, step)])
-        f0 = complex(phi(t0)).real if scheme.uses_f0 else None
-        if not (np.all(np.isfinite(values)) and (f0 is None or np.isfinite(f0))):
+        values = np.array([[phi(p[0])] for p in scheme.iter_points(x, step, one)])
+        f0 = np.array([complex(phi(t0)).real]) if scheme.uses_f0 else None
+        if not (np.all(np.isfinite(values)) and (f0 is None or np.isfinite(f0).all())):
             return float("nan")
-        return float(scheme.combine(values, f0, step)[0])
+        return float(scheme.combine(values, Stencil(x, step, one, f0)).value[0, 0])
 
 
 def _nth_derivative(phi: Callable[[Any], Any], t0: float, n: int, scale: float) -> float:
@@ -256,6 +312,13 @@ def _nth_derivative(phi: Callable[[Any], Any], t0: float, n: int, scale: float) 
 
     value, _ = Rounds(1).run(window(None, 0), window, allowed)
     return float(value[0]) if np.isfinite(value[0]) else float("nan")
+
+
+def _bottom_of_the_v(steps: FloatArray, errors: FloatArray) -> tuple[float, float]:
+    """The step where the smoothed error (:func:`_running_quartile`) is smallest, and it."""
+    smoothed = _running_quartile(steps, errors)
+    best = int(np.nanargmin(smoothed)) if np.isfinite(smoothed).any() else 0
+    return float(steps[best]), float(smoothed[best])
 
 
 def _running_quartile(steps: FloatArray, errors: FloatArray) -> FloatArray:

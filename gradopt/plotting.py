@@ -27,7 +27,8 @@ def plot_step_error(result: StepErrorResult, ax: Any = None) -> Any:
 
     The measured error against h, the truncation and round-off model lines, the
     predicted and the measured best step, and (shaded) the plateau where the difference
-    quotient is exactly zero because ``f(x + h) == f(x)`` in floating point.
+    quotient is exactly zero because ``f(x + h) == f(x)`` in floating point. For a
+    Richardson study, its own error estimate instead of the model lines.
 
     Parameters
     ----------
@@ -60,16 +61,27 @@ def plot_step_error(result: StepErrorResult, ax: Any = None) -> Any:
     # An error of exactly 0 cannot be drawn on a log axis: leave a gap.
     errors = np.where(result.errors > 0, result.errors, np.nan)
     ax.loglog(h, errors, "o-", ms=2.5, lw=1, color="k", label="measured error")
-    ax.loglog(
-        h, np.maximum(result.truncation, tiny), "--", color="tab:blue", label="truncation model"
-    )
-    ax.loglog(h, np.maximum(result.roundoff, tiny), "--", color="tab:red", label="round-off model")
+    if result.error_estimates is None:
+        ax.loglog(
+            h,
+            np.maximum(result.truncation, tiny),
+            "--",
+            color="tab:blue",
+            label="truncation model",
+        )
+        ax.loglog(
+            h, np.maximum(result.roundoff, tiny), "--", color="tab:red", label="round-off model"
+        )
+        predicted = "predicted best h"
+    else:  # Richardson: no two-curve model, its own error estimate instead
+        ax.loglog(h, result.error_estimates, "--", color="tab:purple", label="its error estimate")
+        predicted = "default first step"
     if np.isfinite(result.predicted_best_step) and result.predicted_best_step > 0:
         ax.axvline(
             result.predicted_best_step,
             color="tab:green",
             ls=":",
-            label=f"predicted best h = {result.predicted_best_step:.1e}",
+            label=f"{predicted} = {result.predicted_best_step:.1e}",
         )
     ax.axvline(
         result.best_step,
@@ -84,8 +96,12 @@ def plot_step_error(result: StepErrorResult, ax: Any = None) -> Any:
     if finite.size:
         top = max(float(finite.max()), abs(result.derivative)) * 10
         ax.set_ylim(max(float(finite.min()) / 10, 1e-18), top)
-    ax.set_xlabel("step h")
     ax.set_ylabel("absolute error")
-    ax.set_title(f"{result.method} difference at x = {result.x0:g}")
+    if result.error_estimates is None:
+        ax.set_xlabel("step h")
+        ax.set_title(f"{result.method} difference at x = {result.x0:g}")
+    else:
+        ax.set_xlabel("first step h of the ladder")
+        ax.set_title(f"Richardson extrapolation at x = {result.x0:g}")
     ax.legend(fontsize="small", loc="best")
     return ax

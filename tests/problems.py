@@ -27,18 +27,23 @@ from typing import Any
 import numpy as np
 from scipy.optimize import rosen_der, rosen_hess_prod
 
-__all__ = ["PROBLEMS", "Problem", "problem"]
+__all__ = ["PROBLEMS", "VECTOR_PROBLEMS", "Problem", "problem"]
 
 
 @dataclass(frozen=True)
 class Problem:
-    """A function (in any array namespace), its exact gradient and a point to test at."""
+    """A function (in any array namespace), its exact gradient and a point to test at.
+
+    With `vector`, the function returns m outputs and `grad` is its exact Jacobian,
+    shape ``(m, d)``.
+    """
 
     name: str
     generic: Callable[[Any, Any], Any]  # generic(xp, x): the function in namespace xp
     grad: Callable[[Any], Any]
     x: Any  # a float (scalar problems) or a 1-D float64 array
     hessp: Callable[[Any, Any], Any] | None = None
+    vector: bool = False
 
     def form(self, xp: Any) -> Callable[[Any], Any]:
         """The function written with the namespace `xp`.
@@ -169,6 +174,71 @@ PROBLEMS: list[Problem] = [
 ]
 
 
+def rosen_residuals(xp: Any, x: Any) -> Any:
+    """Rosenbrock's residuals: m = 2(d - 1) outputs."""
+    return xp.concatenate([10.0 * (x[1:] - x[:-1] ** 2), 1.0 - x[:-1]])
+
+
+def _rosen_residuals_jac(x: Any) -> Any:
+    d = x.size
+    top = 10.0 * (np.eye(d - 1, d, k=1) - 2.0 * np.eye(d - 1, d) * x[:-1, None])
+    return np.vstack([top, -np.eye(d - 1, d)])
+
+
+def exp_sin_each(xp: Any, x: Any) -> Any:
+    """One output per coordinate: a diagonal Jacobian."""
+    return xp.exp(x) * xp.sin(x)
+
+
+def two_of_five(xp: Any, x: Any) -> Any:
+    """Fewer outputs than coordinates."""
+    return xp.stack([xp.sum(xp.sin(x)), x[0] * x[4]])
+
+
+def _two_of_five_jac(x: Any) -> Any:
+    second = np.zeros(5)
+    second[0], second[4] = x[4], x[0]
+    return np.vstack([np.cos(x), second])
+
+
+def three_of_scalar(xp: Any, x: Any) -> Any:
+    """Three outputs of a scalar x: a (3, 1) Jacobian."""
+    return xp.stack([xp.sin(x), x**3, xp.exp(-x)])
+
+
+VECTOR_PROBLEMS: list[Problem] = [
+    Problem(
+        "rosen-residuals-d6",
+        rosen_residuals,
+        _rosen_residuals_jac,
+        np.tile([-1.2, 1.0], 3),
+        vector=True,
+    ),
+    Problem(
+        "exp-sin-each",
+        exp_sin_each,
+        lambda x: np.diag(np.exp(x) * (np.sin(x) + np.cos(x))),
+        np.array([-1.0, 0.0, 0.5, 2.0]),
+        vector=True,
+    ),
+    Problem(
+        "two-of-five",
+        two_of_five,
+        _two_of_five_jac,
+        np.array([0.3, -0.7, 1.1, 0.2, -1.4]),
+        vector=True,
+    ),
+    Problem(
+        "three-of-scalar",
+        three_of_scalar,
+        lambda x: np.array([[np.cos(x)], [3 * x**2], [-np.exp(-x)]]),
+        0.7,
+        vector=True,
+    ),
+]
+VECTOR_PROBLEMS = [Problem(p.name, p.generic, p.grad, p.x, vector=True) for p in VECTOR_PROBLEMS]
+
+
 def problem(name: str) -> Problem:
     """The problem called `name`."""
-    return next(p for p in PROBLEMS if p.name == name)
+    return next(p for p in PROBLEMS + VECTOR_PROBLEMS if p.name == name)

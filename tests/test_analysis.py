@@ -80,7 +80,7 @@ def test_zero_higher_derivative_has_no_finite_predicted_step() -> None:
         ({"steps": []}, "non-empty"),
         ({"derivative": [1.0, 2.0]}, r"one real number .* shape \(2,\)"),
         ({"derivative": np.nan}, "finite"),
-        ({"method": "richardson"}, "method must be one of"),
+        ({"method": "secant"}, "method must be one of"),
         ({"x0": np.ones(2)}, "give a direction"),
         ({"x0": np.ones(2), "direction": np.ones(3)}, "shape of x0"),
     ],
@@ -130,3 +130,20 @@ def test_steps_that_leave_the_domain_are_recorded_not_raised() -> None:
     assert np.all(np.isnan(r.errors[r.steps > 1e-3]))
     assert r.higher_derivative == pytest.approx(2e9, rel=1e-6)
     assert 0.1 < r.best_step / r.predicted_best_step < 10
+
+
+def test_richardson_by_first_step_with_its_error_estimate() -> None:
+    r = step_error(np.sin, 1.0, np.cos(1.0), method="richardson")
+    assert r.error_estimates is not None and r.error_estimates.shape == r.steps.shape
+    # Steps too small for the ladder are refused by FiniteDifference: NaN, not a number.
+    refused = r.steps < 1e-14
+    assert np.all(np.isnan(r.errors[refused]) & np.isnan(r.error_estimates[refused]))
+    ok = ~np.isnan(r.errors)
+    assert np.all(r.errors[ok] <= r.error_estimates[ok])  # its estimate covers its error
+    assert np.nanmax(r.errors[r.steps >= 1e-3]) < 1e-12
+    assert r.best_error < 1e-13 and r.best_step >= 1e-3
+    assert r.predicted_best_step == 1 / 16  # its default first step
+    assert np.all(np.isnan(r.truncation)) and np.isnan(r.higher_derivative)
+    for h, est in zip(r.steps[-3:], r.estimates[-3:], strict=True):
+        fd = FiniteDifference(np.sin, method="richardson", step=h)
+        assert est == float(fd.grad(1.0))

@@ -280,7 +280,7 @@ def test_binary_input_is_not_utf8(tmp_path: Path, capsys: pytest.CaptureFixture[
 def test_a_closed_pipe_ends_quietly() -> None:
     """``gradopt demo | head -1``: the reader is gone before the table is written."""
     with subprocess.Popen(
-        [sys.executable, "-m", "gradopt", "demo", "--n-samples", "20", "--n-features", "1"],
+        [sys.executable, "-m", "gradopt", "demo", "--n-samples", "20", "--n-features", "1", "-q"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         cwd=Path(__file__).resolve().parents[1],
@@ -307,7 +307,7 @@ def test_wide_data_skips_finite_differences_with_a_note(
 def test_warnings_of_a_fit_become_notes(capsys: pytest.CaptureFixture[str]) -> None:
     """n < d: every fit stops at max_iter; the warnings are notes, not stderr noise."""
     argv = ["demo", "--n-samples", "30", "--n-features", "60", "--fd-max-features", "0"]
-    assert main(argv) == 0
+    assert main([*argv, "--quiet"]) == 0  # no progress bar on a loaded machine either
     captured = capsys.readouterr()
     assert captured.err == ""
     notes = captured.out.split("notes:\n", 1)[1].splitlines()
@@ -333,3 +333,87 @@ def test_a_huge_synthetic_problem_is_refused_before_allocating(
 ) -> None:
     assert main(["demo", "--n-samples", "1000000000", "--n-features", "1000"]) == 2
     assert "more than 100,000,000 numbers" in capsys.readouterr().err
+
+
+def test_demo_plot_draws_fits_with_outliers_marked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from matplotlib.figure import Figure
+
+    from gradopt._cli_demo import fit_all, synthetic_problem
+    from gradopt._cli_demo_plot import draw_demo
+
+    out = tmp_path / "demo.png"
+    argv = ["demo", "--n-samples", "200", "--n-features", "3", "--plot", str(out)]
+    assert main(argv) == 0
+    assert capsys.readouterr().out.rstrip().endswith(f"picture: {out}")
+    assert out.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+
+    problem = synthetic_problem(200, 1, 0.05, 0)
+    rows, _ = fit_all(problem, 1.35, 1e-4)
+    fig = Figure()
+    draw_demo(fig, problem, rows, 1.35)
+    data, *residuals = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(residuals) == len(rows) == 5
+    # Panel 1: the data, the 10 shifted targets marked, one line per method.
+    labels = [line.get_label() for line in data.get_lines()]
+    assert labels == ["data", "planted outliers", *(row.name for row in rows)]
+    assert len(data.get_lines()[1].get_xdata()) == 10
+    for ax, row in zip(residuals, rows, strict=True):
+        assert ax.get_title() == f"{row.name}: residuals"
+        marked = ax.get_lines()[1]
+        assert len(marked.get_xdata()) == 10
+
+
+def test_demo_plot_of_a_csv_file_marks_the_outliers_huber_finds(tmp_path: Path) -> None:
+    from matplotlib.figure import Figure
+
+    from gradopt._cli_demo import csv_problem, fit_all
+    from gradopt._cli_demo_plot import draw_demo
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(60, 2))
+    y = X @ [1.0, 2.0] + 0.1 * rng.normal(size=60)
+    y[[5, 17, 40]] += 50.0
+    problem = csv_problem(_csv(tmp_path / "d.csv", "a,b,y", np.column_stack([X, y])), "y")
+    rows, _ = fit_all(problem, 1.35, 1e-4)
+    fig = Figure()
+    draw_demo(fig, problem, rows, 1.35)
+    marked = fig.axes[1].get_lines()[1]
+    assert marked.get_label() == "outliers by gradopt analytic"
+    assert {5, 17, 40} <= set(marked.get_xdata().astype(int))
+
+
+def test_demo_robust_mode_mm_resists_leverage_points(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "robust.png"
+    argv = ["demo", "--mode", "robust", "--n-samples", "400", "--n-features", "3"]
+    assert main([*argv, "--plot", str(out), "-q"]) == 0
+    text = capsys.readouterr().out
+    assert "20 rows moved to a far leverage point" in text
+    names = ["least squares", "Huber M (MAD scale)", "bisquare M", "MM (S start, bisquare)"]
+    rows = {
+        name: line[len(name) :].split()
+        for line in text.splitlines()
+        for name in [*names, "scikit-learn Huber"]
+        if line.startswith(name)
+    }
+    assert list(rows) == [*names, "scikit-learn Huber"]
+    errors = {name: float(cells[0]) for name, cells in rows.items()}
+    assert errors["MM (S start, bisquare)"] < 0.02
+    assert min(errors[n] for n in names[:3]) > 10 * errors["MM (S start, bisquare)"]
+    assert rows["MM (S start, bisquare)"][3:6] == ["20", "of", "20"]  # planted, all flagged
+    assert out.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_demo_robust_mode_on_a_csv_file_and_huber_only_options(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _small(tmp_path)
+    assert main(["demo", "--mode", "robust", "--data", str(path), "--target", "y"]) == 0
+    text = capsys.readouterr().out
+    assert "n = 40, d = 2" in text and "MM (S start, bisquare)" in text
+    assert main(["demo", "--mode", "robust", "--epsilon", "1.5"]) == 2
+    err = capsys.readouterr().err
+    assert err == "gradopt demo: error: --epsilon applies to --mode huber, not --mode robust\n"

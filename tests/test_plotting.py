@@ -47,6 +47,19 @@ def test_draws_into_a_given_axes_and_without_plateau() -> None:
         plt.close(fig)
 
 
+def test_richardson_draws_its_error_estimate_instead_of_models() -> None:
+    fig, ax = plt.subplots()
+    try:
+        plot_step_error(step_error(np.sin, 1.0, np.cos(1.0), method="richardson"), ax=ax)
+        labels = [str(line.get_label()) for line in ax.get_lines()]
+        assert labels[:2] == ["measured error", "its error estimate"]
+        assert not any("model" in label for label in labels)
+        assert any(label.startswith("default first step = 6.2e-02") for label in labels)
+        assert "Richardson" in ax.get_title()
+    finally:
+        plt.close(fig)
+
+
 def test_rejects_other_objects() -> None:
     with pytest.raises(TypeError, match="StepErrorResult"):
         plot_step_error(np.zeros(3))  # type: ignore[arg-type]

@@ -13,6 +13,7 @@ PUBLIC = [
     "Analytic",
     "Autograd",
     "BaseProvider",
+    "Constraint",
     "FiniteDifference",
     "GradientProvider",
     "GradoptError",
@@ -22,6 +23,7 @@ PUBLIC = [
     "Symbolic",
     "__version__",
     "check_gradient",
+    "least_squares",
     "minimize",
 ]
 

@@ -7,6 +7,7 @@ from gradopt.gradients._base import (
     SupportsJvp,
     hessp_of,
 )
+from gradopt.gradients._jacobian import SupportsJacobian
 from gradopt.gradients.analytic import Analytic
 from gradopt.gradients.autograd import Autograd, ObjectArrayWarning
 from gradopt.gradients.finite_difference import FiniteDifference
@@ -22,6 +23,7 @@ __all__ = [
     "Jax",
     "ObjectArrayWarning",
     "SupportsHessp",
+    "SupportsJacobian",
     "SupportsJvp",
     "Symbolic",
     "hessp_of",

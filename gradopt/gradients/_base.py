@@ -1,7 +1,9 @@
 """The provider interface and the one place where evaluations are validated, counted and cached.
 
 :class:`GradientProvider` is the structural interface optimizers program against;
-:class:`SupportsHessp` and :class:`SupportsJvp` are the optional capabilities.
+:class:`SupportsHessp`, :class:`SupportsJvp` and
+:class:`~gradopt.gradients._jacobian.SupportsJacobian` are the optional capabilities (the
+bookkeeping of Jacobians, ``njev``, is in :mod:`~gradopt.gradients._jacobian`).
 :class:`BaseProvider` implements the bookkeeping once: validating points (and the
 vectors of ``hessp``/``jvp``), checking what the backend returns, counting calls of the
 user's function (``nfev``, with scipy's meaning), gradients (``ngev``) and
@@ -42,6 +44,7 @@ from gradopt._typing import (
     format_point,
 )
 from gradopt.exceptions import InvalidInputError, MissingCapabilityError, ObjectiveError
+from gradopt.gradients._jacobian import _JAC_EMPTY, JacobianBookkeeping
 
 __all__ = ["BaseProvider", "GradientProvider", "SupportsHessp", "SupportsJvp", "hessp_of"]
 
@@ -117,7 +120,7 @@ def hessp_of(provider: object) -> Callable[[ArrayLike, ArrayLike], FloatArray] |
     return None
 
 
-class BaseProvider(ABC):
+class BaseProvider(JacobianBookkeeping, ABC):
     """Validation, counting and caching shared by every provider.
 
     Subclasses implement ``_compute_grad`` and may implement ``_compute_value``,
@@ -153,6 +156,7 @@ class BaseProvider(ABC):
         # The last Hessian-vector product and directional derivative: (key of (x, v), result).
         self._hessp_cache: tuple[bytes, FloatArray] | None = None
         self._jvp_cache: tuple[bytes, tuple[float, float]] | None = None
+        self._init_jacobian()  # njev and the cache of vector-valued functions
 
     # ---------------------------------------------------------------- public interface
     def value(self, x: ArrayLike) -> float:
@@ -232,9 +236,9 @@ class BaseProvider(ABC):
         return out
 
     def reset_counts(self) -> None:
-        """Set ``nfev``, ``ngev`` and ``nhev`` to zero (the cache is kept)."""
+        """Set ``nfev``, ``ngev``, ``nhev`` and ``njev`` to zero (the cache is kept)."""
         with self._lock:
-            self.nfev = self.ngev = self.nhev = 0
+            self.nfev = self.ngev = self.nhev = self.njev = 0
 
     def __repr__(self) -> str:
         name = getattr(self.fun, "__name__", type(self.fun).__name__)
@@ -288,6 +292,7 @@ class BaseProvider(ABC):
     def _clear_cache(self) -> None:
         """Forget every cached result (benchmarks time fresh evaluations this way)."""
         self._entry, self._hessp_cache, self._jvp_cache = _EMPTY, None, None
+        self._jac_entry = _JAC_EMPTY
 
     def _grad_and_extra(self, x: ArrayLike) -> tuple[FloatArray, Any]:
         """The gradient at `x` (a copy) and the extra item ``_compute_grad`` cached with it."""

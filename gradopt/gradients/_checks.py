@@ -16,19 +16,21 @@ from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 
-from gradopt._typing import FloatArray, as_scalar_value
+from gradopt._typing import FloatArray, as_scalar_value, as_vector_value
 from gradopt.exceptions import (
     ComplexStepError,
     EvaluationError,
     NonFiniteEvaluationError,
     ObjectiveError,
 )
+from gradopt.gradients._groups import Groups
 from gradopt.gradients._remote import ChunkResult, RemoteTraceback, UnpicklableError
 
 __all__ = [
     "Evaluation",
     "SchemeLike",
     "as_values",
+    "as_vectors",
     "batch_values",
     "chunk_where",
     "complex_step_error",
@@ -43,18 +45,22 @@ __all__ = [
 
 
 class SchemeLike(Protocol):
-    """What an evaluator needs from a finite-difference scheme.
+    """What an evaluator needs from a finite-difference scheme (every
+    :class:`~gradopt.gradients._schemes.Scheme` has it)."""
 
-    Optional: ``name`` (for messages) and ``imaginary`` (complex step; False if absent).
-    """
+    name: str
+    imaginary: bool
 
-    def iter_points(self, x: FloatArray, h: FloatArray) -> Iterator[np.ndarray[Any, Any]]: ...
+    def iter_points(
+        self, x: FloatArray, h: FloatArray, groups: Groups
+    ) -> Iterator[np.ndarray[Any, Any]]: ...
 
-    def points(self, x: FloatArray, h: FloatArray) -> np.ndarray[Any, Any]: ...
+    def points(self, x: FloatArray, h: FloatArray, groups: Groups) -> np.ndarray[Any, Any]: ...
 
 
 class Evaluation(NamedTuple):
-    """The points of one gradient: f, the scheme's layout at `x` with steps `h`.
+    """The points of one gradient or Jacobian: f, the scheme's layout at `x` with steps
+    `h` over `groups`, the shape f takes, and whether f is vector-valued.
 
     A named tuple: made once per gradient, so it must be cheap to create.
     """
@@ -63,17 +69,20 @@ class Evaluation(NamedTuple):
     scheme: SchemeLike
     x: FloatArray
     h: FloatArray
+    groups: Groups
     shape: tuple[int, ...]
     imaginary: bool = False  # the scheme's steps are imaginary (complex step)
+    vector: bool = False  # f returns a 1-D array of outputs (a Jacobian is wanted)
 
     @property
     def method(self) -> str:
         """The scheme's name, for messages."""
-        return str(getattr(self.scheme, "name", type(self.scheme).__name__))
+        return self.scheme.name
 
     def point(self, index: int) -> np.ndarray[Any, Any]:
         """The `index`-th point, recomputed (for error messages only)."""
-        return next(islice(self.scheme.iter_points(self.x, self.h), index, None))
+        points = self.scheme.iter_points(self.x, self.h, self.groups)
+        return next(islice(points, index, None))
 
     def where(self, index: int) -> str:
         """Name the coordinate and the point of evaluation `index`."""
@@ -196,22 +205,26 @@ def _wrapper(kind: type[BaseException]) -> type[EvaluationError]:
     return cls
 
 
-def batch_values(out: Any, k: int) -> np.ndarray[Any, Any] | list[Any]:
+def batch_values(out: Any, k: int, vector: bool = False) -> np.ndarray[Any, Any] | list[Any]:
     """The `k` values a vectorized f returned for a batch of `k` points.
 
-    An array of shape ``(k,)`` or ``(k, 1)``, or a list or tuple of `k` items, which stay
-    as they are: each is checked as one value of f (:func:`as_values`), so that a bad
-    item is named at its own point rather than converted along with the others.
+    An array of shape ``(k,)`` or ``(k, 1)`` (``(k, m)`` for a vector-valued f), or a
+    list or tuple of `k` items, which stay as they are: each is checked as one value of
+    f (:func:`as_values`), so that a bad item is named at its own point rather than
+    converted along with the others.
     """
     if isinstance(out, list | tuple) and len(out) == k:
         return list(out)
     arr = np.asarray(out) if isinstance(out, np.ndarray) or hasattr(out, "__array__") else None
+    if vector and arr is not None and arr.ndim == 2 and arr.shape[0] == k:
+        return arr
     if arr is None or arr.shape not in ((k,), (k, 1)):
+        expected = f"an array of shape ({k}, m), m outputs," if vector else f"{k} values"
         raise ObjectiveError(
-            f"a vectorized function must return {k} values for a batch of {k} points; "
+            f"a vectorized function must return {expected} for a batch of {k} points; "
             f"it returned {describe(out)}."
         )
-    return arr.reshape(k)
+    return arr.reshape(k, 1) if vector else arr.reshape(k)
 
 
 def describe(value: Any) -> str:
@@ -228,7 +241,7 @@ def describe(value: Any) -> str:
 def finish(raw: list[Any] | np.ndarray[Any, Any], ev: Evaluation) -> np.ndarray[Any, Any]:
     """Stack values, check the complex step kept its imaginary part and all are finite."""
     imaginary = ev.imaginary
-    values = as_values(raw, ev)
+    values = as_vectors(raw, ev) if ev.vector else as_values(raw, ev)
     if imaginary and not (
         np.iscomplexobj(raw) if isinstance(raw, np.ndarray) else any(map(np.iscomplexobj, raw))
     ):
@@ -240,9 +253,10 @@ def finish(raw: list[Any] | np.ndarray[Any, Any], ev: Evaluation) -> np.ndarray[
     # A cheap screen first: a NaN or inf anywhere makes the sum (or dot product) non-finite;
     # so may an overflow, and then the exact check finds nothing wrong. Python's sum is the
     # fastest for a few values, numpy's dot for many.
-    total = sum(values.tolist()) if len(raw) <= 16 else values.dot(values)
+    flat = values if values.ndim == 1 else values.reshape(-1)
+    total = sum(flat.tolist()) if flat.size <= 16 else flat.dot(flat)
     if not cmath.isfinite(total) and not (finite := np.isfinite(values)).all():
-        i = int(np.argmin(finite))
+        i = int(np.argmin(finite if finite.ndim == 1 else finite.all(axis=1)))
         raise NonFiniteEvaluationError(
             f"{name_of(ev.fun)} returned {values[i]} at {ev.where(i)}; a finite difference "
             "needs finite values (is the point outside the function's valid range? "
@@ -282,6 +296,41 @@ def as_values(raw: list[Any] | np.ndarray[Any, Any], ev: Evaluation) -> np.ndarr
         else:
             out[i] = as_scalar_value(item, f"{name_of(ev.fun)} at {ev.where(i)}")
     return out
+
+
+def as_vectors(raw: list[Any] | np.ndarray[Any, Any], ev: Evaluation) -> np.ndarray[Any, Any]:
+    """Stack the outputs of a vector-valued f at the points of `ev`: shape ``(k, m)``.
+
+    Each must be what :func:`gradopt._typing.as_vector_value` accepts (complex numbers
+    too for the complex step), all of the same length; anything else is an
+    :class:`ObjectiveError` naming what was returned and the point.
+    """
+    k = len(raw)
+    try:
+        values = np.asarray(raw)
+    except (TypeError, ValueError):  # ragged: outputs of different lengths
+        values = None
+    dtype = _C128 if ev.imaginary else _F64
+    if values is not None and values.dtype.kind in _KINDS[ev.imaginary]:
+        if values.ndim == 2 and values.shape[0] == k and values.shape[1]:
+            return values.astype(dtype, copy=False)
+        if values.shape == (k,):  # one output: scalars
+            return values.astype(dtype).reshape(k, 1)
+    rows: list[np.ndarray[Any, Any]] = []
+    for i, item in enumerate(raw):  # the slow path names the first offending value
+        what = f"{name_of(ev.fun)} at {ev.where(i)}"
+        if ev.imaginary and np.iscomplexobj(item) and np.ndim(item) <= 1 and np.size(item):
+            row: np.ndarray[Any, Any] = np.asarray(item, dtype=_C128).reshape(-1)
+        else:
+            row = as_vector_value(item, what)
+        if rows and row.size != rows[0].size:
+            raise ObjectiveError(
+                f"{what} returned {row.size} outputs, but {rows[0].size} at "
+                f"{ev.where(0)}; a vector-valued function must return the same number "
+                "of outputs at every point."
+            )
+        rows.append(row)
+    return np.array(rows, dtype=dtype)
 
 
 _KINDS = {False: "fiu", True: "fiuc"}  # dtype kinds taken as they are

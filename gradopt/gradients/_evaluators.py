@@ -38,7 +38,6 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from gradopt._typing import as_scalar_value
 from gradopt.exceptions import EvaluationError, EvaluationTimeoutError, InvalidInputError
 from gradopt.gradients._checks import (
     Evaluation,
@@ -50,6 +49,7 @@ from gradopt.gradients._checks import (
     raise_remote,
     reraise_here,
 )
+from gradopt.gradients._groups import Groups
 from gradopt.gradients._remote import (
     ChunkResult,
     ShippedFunction,
@@ -75,11 +75,17 @@ class Evaluator(Protocol):
         """Values at every point, in order, validated; calls counted through `count`."""
         ...
 
-    def value(self, fun: Callable[..., Any], x: np.ndarray[Any, Any], points: int = 1) -> float:
-        """``f(x)`` for one point (in the user's shape); one call of f.
+    def value(
+        self,
+        fun: Callable[..., Any],
+        x: np.ndarray[Any, Any],
+        points: int = 1,
+        vector: bool = False,
+    ) -> Any:
+        """What ``f(x)`` returns for one point (in the user's shape), unchecked; one call.
 
         `points` is the number of points of a gradient at `x`, for sizing a pool that
-        this call may have to start.
+        this call may have to start; `vector` says f returns a 1-D array of outputs.
         """
         ...
 
@@ -99,10 +105,10 @@ class SerialEvaluator:
         try:
             if imaginary:
                 with complex_warnings_as_errors():
-                    for p in ev.scheme.iter_points(ev.x, ev.h):
+                    for p in ev.scheme.iter_points(ev.x, ev.h, ev.groups):
                         append(fun(p.reshape(shape)))
             else:  # the hot path for cheap functions: no context manager
-                for p in ev.scheme.iter_points(ev.x, ev.h):
+                for p in ev.scheme.iter_points(ev.x, ev.h, ev.groups):
                     append(fun(p.reshape(shape)))
         except Exception as exc:
             count(len(raw) + 1)
@@ -111,8 +117,14 @@ class SerialEvaluator:
         count(len(raw))
         return finish(raw, ev)
 
-    def value(self, fun: Callable[..., Any], x: np.ndarray[Any, Any], points: int = 1) -> float:
-        return as_scalar_value(fun(x), name_of(fun))
+    def value(
+        self,
+        fun: Callable[..., Any],
+        x: np.ndarray[Any, Any],
+        points: int = 1,
+        vector: bool = False,
+    ) -> Any:
+        return fun(x)
 
     def close(self) -> None:
         """Nothing to release."""
@@ -122,7 +134,7 @@ class VectorizedEvaluator(SerialEvaluator):
     """One call ``fun(batch)`` with every point; ``value(x)`` is a batch of one."""
 
     def evaluate(self, ev: Evaluation, count: Callable[[int], None]) -> np.ndarray[Any, Any]:
-        points = ev.scheme.points(ev.x, ev.h)
+        points = ev.scheme.points(ev.x, ev.h, ev.groups)
         k = len(points)
         imaginary = ev.imaginary
         try:
@@ -134,10 +146,16 @@ class VectorizedEvaluator(SerialEvaluator):
             reraise_here(exc, ev, f"while evaluating {what}", imaginary)
             raise
         count(k)
-        return finish(batch_values(out, k), ev)
+        return finish(batch_values(out, k, ev.vector), ev)
 
-    def value(self, fun: Callable[..., Any], x: np.ndarray[Any, Any], points: int = 1) -> float:
-        return as_scalar_value(batch_values(fun(x[np.newaxis]), 1)[0], name_of(fun))
+    def value(
+        self,
+        fun: Callable[..., Any],
+        x: np.ndarray[Any, Any],
+        points: int = 1,
+        vector: bool = False,
+    ) -> Any:
+        return batch_values(fun(x[np.newaxis]), 1, vector)[0]
 
 
 # ------------------------------------------------------------------------ on workers
@@ -171,17 +189,23 @@ class ExecutorEvaluator:
 
     # ---------------------------------------------------------------- the interface
     def evaluate(self, ev: Evaluation, count: Callable[[int], None]) -> np.ndarray[Any, Any]:
-        points = ev.scheme.points(ev.x, ev.h)
+        points = ev.scheme.points(ev.x, ev.h, ev.groups)
         return finish(self._run(ev, points, count, len(points)), ev)
 
-    def value(self, fun: Callable[..., Any], x: np.ndarray[Any, Any], points: int = 1) -> float:
+    def value(
+        self,
+        fun: Callable[..., Any],
+        x: np.ndarray[Any, Any],
+        points: int = 1,
+        vector: bool = False,
+    ) -> Any:
         if self.timeout is None:
             here = VectorizedEvaluator() if self.vectorized else SerialEvaluator()
-            return here.value(fun, x)
+            return here.value(fun, x, points, vector)
         flat = np.asarray(x, dtype=np.float64).reshape(-1)
-        ev = Evaluation(fun, _AtX(), flat, np.zeros_like(flat), x.shape)
-        raw = self._run(ev, flat[np.newaxis], lambda n: None, points)  # counted by the caller
-        return as_scalar_value(raw[0], name_of(fun))
+        at_x = (fun, _AtX(), flat, np.zeros_like(flat), Groups.each(0), x.shape, False, vector)
+        raw = self._run(Evaluation._make(at_x), flat[np.newaxis], lambda n: None, points)
+        return raw[0]  # counted and checked by the caller
 
     def close(self) -> None:
         """A given executor belongs to the caller: it is left running."""
@@ -222,7 +246,7 @@ class ExecutorEvaluator:
         ordered = [results[start] for start in sorted(results)]
         if not self.vectorized:
             return [v for _, _, r in ordered for v in r.values]
-        parts = [batch_values(r.values, stop - start) for start, stop, r in ordered]
+        parts = [batch_values(r.values, stop - start, ev.vector) for start, stop, r in ordered]
         arrays = [p for p in parts if isinstance(p, np.ndarray)]
         if len(arrays) == len(parts) and len({a.dtype for a in arrays}) == 1:
             return np.concatenate(arrays)
@@ -322,11 +346,12 @@ class _AtX:
     """The "scheme" of ``value(x)``: the single point x itself."""
 
     name = "value"
+    imaginary = False
 
-    def iter_points(self, x: Any, h: Any) -> Iterator[np.ndarray[Any, Any]]:
+    def iter_points(self, x: Any, h: Any, groups: Groups) -> Iterator[np.ndarray[Any, Any]]:
         yield x.copy()
 
-    def points(self, x: Any, h: Any) -> np.ndarray[Any, Any]:
+    def points(self, x: Any, h: Any, groups: Groups) -> np.ndarray[Any, Any]:
         batch: np.ndarray[Any, Any] = np.asarray(x)[np.newaxis].copy()
         return batch
 

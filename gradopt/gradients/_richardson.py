@@ -13,7 +13,9 @@ numdifftools at ``2 log(e - 1 + |x|)``). Each round evaluates a window of ``LEVE
 window of smaller steps, continuing the ladder (``f`` varying on a scale of 1e-3 costs a
 round or two more), until its estimate is down to round-off, stops improving, or the
 steps would be too small to mean anything. All points of a round are laid out up front,
-so they can be evaluated in any order or in parallel; ``f(x)`` is not needed.
+so they can be evaluated in any order or in parallel; ``f(x)`` is not needed. For a
+Jacobian, each entry ``(i, j)`` is extrapolated on its own (output i along coordinate
+j's group), and a coordinate takes another round while any of its entries needs one.
 
 Two choices guard against aliasing, where a fast oscillation sampled at steps in a fixed
 ratio looks like a smooth function: the ratio between steps is 1.9, not 2 (with powers of
@@ -28,17 +30,20 @@ costs). Noisier functions are caught by the disagreement between entries of the 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from typing import Any, ClassVar
 
 import numpy as np
 
 from gradopt._typing import FloatArray
+from gradopt.exceptions import InvalidInputError
+from gradopt.gradients._bounds import inside, shrink_into
 from gradopt.gradients._extrapolation import LEVELS, Rounds, Window, analyse, short
-from gradopt.gradients._schemes import Scheme
+from gradopt.gradients._groups import Groups, IntArray
+from gradopt.gradients._schemes import Estimate, Scheme, Stencil
 
-__all__ = ["FIRST_STEP", "RATIO", "ULPS", "RichardsonScheme", "ladder", "richardson_scheme"]
+__all__ = ["FIRST_STEP", "RATIO", "ULPS", "Richardson", "ladder"]
 
 _EPS = float(np.finfo(np.float64).eps)
 RATIO = 1.9  #: between successive steps of the ladder
@@ -46,31 +51,25 @@ FIRST_STEP = 0.0625  #: the largest step, absolute
 ULPS = 4.0  #: each value of f is assumed right to this many units in the last place
 #: A later round's smallest step must be at least this many units in the last place of x.
 _MIN_ULPS = 2.0**10
-
-
-def richardson_scheme(ratio: float = RATIO, first_step: float = FIRST_STEP) -> RichardsonScheme:
-    """Build the scheme: nominal offsets ``±ratio**-i`` for ``i < LEVELS``."""
-    offsets: list[float] = []
-    for i in range(LEVELS):
-        offsets += [ratio**-i, -(ratio**-i)]
-    # The nominal weights (of f(x + s_i) - f(x - s_i) over 2 s_i, unextrapolated) only
-    # describe the layout; values are combined by Neville's table over the steps taken.
-    weights = tuple(0.5 / o for o in offsets)
-    return RichardsonScheme(
-        "richardson", first_step, offsets=tuple(offsets), weights=weights, ratio=ratio
-    )
+_SYMMETRIC = (1.0, -1.0)  # every point of a round lies within x ± h
 
 
 @dataclass(frozen=True)
-class RichardsonScheme(Scheme):
+class Richardson(Scheme):
     """Central differences at a ladder of steps, extrapolated, with an error estimate.
 
-    ``rel_step`` is the first (largest) step, absolute: ``1/16`` by default, for every x.
     The step ``h_j`` given to the methods is the largest step of the first round; round
-    ``r`` takes the steps ``short(h / ratio**i)`` for ``i = LEVELS r, ..., LEVELS r + 4``.
+    ``r`` (this scheme with ``start = LEVELS r``, :meth:`at_round`) takes the steps
+    ``short(h / ratio**i)`` for ``i = start, ..., start + LEVELS - 1``.
     """
 
+    name: str = "richardson"
+    first_step: float = FIRST_STEP
     ratio: float = RATIO
+    start: int = 0
+    uses_f0: bool = False
+    imaginary: bool = False
+    estimates_error: ClassVar[bool] = True
 
     def default_step(self, x: FloatArray, eps: float = _EPS) -> FloatArray:
         """The first step, ``1/16`` for every coordinate (f's scale is not |x|'s).
@@ -78,109 +77,133 @@ class RichardsonScheme(Scheme):
         For f computed in lower precision it grows like ``eps^(1/11)`` (the balance of
         round-off ``eps / h`` and the O(h^10) truncation): 0.38 for float32.
         """
-        return np.full(x.shape, float(short(self.rel_step * (eps / _EPS) ** (1 / 11))))
+        return np.full(x.shape, float(short(self.first_step * (eps / _EPS) ** (1 / 11))))
 
     def taken(self, x: FloatArray, h: FloatArray) -> FloatArray:
         """`h` itself: the ladder's steps are exact, and measured where they are not."""
         return h
 
-    def ladder(self, h: FloatArray, start: int = 0) -> FloatArray:
-        """The steps of round ``start / LEVELS``: see :func:`ladder`."""
-        return ladder(h, start, self.ratio)
+    def fit(
+        self, x: FloatArray, h: FloatArray, lo: FloatArray, hi: FloatArray
+    ) -> tuple[Scheme, FloatArray]:
+        """Shorten steps that leave the box to a power of two that fits on both sides.
 
-    def iter_points(self, x: FloatArray, h: FloatArray) -> Iterator[np.ndarray[Any, Any]]:
-        """The points of the first round, coordinate-major: ``x ± s_i e_j``."""
-        return _points(x, self.ladder(h), np.arange(x.size))
-
-    def points(self, x: FloatArray, h: FloatArray) -> np.ndarray[Any, Any]:
-        """All points of the first round as one batch, shape ``(2 LEVELS d, d)``."""
-        return np.array(list(self.iter_points(x, h))).reshape(-1, x.size)
-
-    def combine(self, values: np.ndarray[Any, Any], f0: float | None, h: FloatArray) -> FloatArray:
-        """The gradient from the values of the first round alone (no further rounds)."""
-        # Without x the steps are taken as exact (they are, for |x| < 2^40 h).
-        return self.window(values, np.zeros(h.size), self.ladder(h)).value
-
-    def window(
-        self, values: np.ndarray[Any, Any], x: FloatArray, steps: FloatArray, eps: float = _EPS
-    ) -> Window:
-        """Analyse one window: values at ``x ± steps`` (coordinate-major) -> per component.
-
-        `eps` is the machine epsilon of f's output (for the round-off model).
+        Richardson extrapolation combines symmetric differences only, so there is no
+        one-sided fallback: the step shrinks (powers of two keep the points exact) and
+        its error estimate accounts for the larger round-off of the smaller step.
         """
-        m = x.size
-        vals = np.asarray(values, dtype=np.float64).reshape(m, LEVELS, 2)
-        taken = ((x + steps) - (x - steps)) / 2.0  # the steps actually taken, (LEVELS, m)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            d = (vals[:, :, 0] - vals[:, :, 1]).T / (2.0 * taken)
-            scale = np.max(np.abs(vals), axis=(1, 2)) + np.abs(x) * np.max(np.abs(d), axis=0)
-            noise = ULPS * eps * scale / taken
-        return analyse(d, taken, noise)
+        mask = ~inside(_SYMMETRIC, x, h, lo, hi)
+        if not mask.any():
+            return self, h
+        room = np.minimum(hi - x, x - lo)
+        on_bound = mask & (room <= 0)
+        if on_bound.any():
+            j = int(np.argmax(on_bound))
+            raise InvalidInputError(
+                f"method={self.name!r} needs room on both sides of x, but x[{j}] = "
+                f"{x[j].item()!r} lies on a bound [{lo[j].item()!r}, {hi[j].item()!r}]; "
+                "use method='central', which turns one-sided at a bound."
+            )
+        with np.errstate(divide="ignore"):
+            fitting = np.exp2(np.floor(np.log2(np.where(mask, room, 1.0))))
+        shorter = np.where(mask, np.minimum(h, fitting), h)
+        return self, shrink_into(_SYMMETRIC, x, shorter, lo, hi, mask)
 
-    def extrapolate(
+    def at_round(self, round_: int) -> Richardson:
+        """The scheme of round `round_`: the next window of the ladder."""
+        return replace(self, start=LEVELS * round_)
+
+    def ladder(self, h: FloatArray) -> FloatArray:
+        """This round's steps: see :func:`ladder`."""
+        return ladder(h, self.start, self.ratio)
+
+    def count(self, groups: Groups) -> int:
+        return 2 * LEVELS * groups.count
+
+    def iter_points(
+        self, x: FloatArray, h: FloatArray, groups: Groups
+    ) -> Iterator[np.ndarray[Any, Any]]:
+        """``x ± s_i`` over each group's coordinates, group by group, step by step."""
+        steps = self.ladder(h)
+        for cols in groups.members():
+            for level in steps:
+                for sign in (1.0, -1.0):
+                    point = x.copy()
+                    point[cols] += sign * level[cols]
+                    yield point
+
+    def combine(self, values: np.ndarray[Any, Any], at: Stencil) -> Estimate:
+        """Extrapolate every entry; with `evaluate`, go on with the entries that need it.
+
+        No entry is known better than a few ulps of the largest in its row: each value
+        of f carries the rounding of all its terms (in ``sum(sin(x))`` at points where f
+        nearly cancels, a component near 0 comes out exactly 0 for a true 2e-16).
+        """
+        x, h, groups, eps, evaluate = at.x, at.h, at.groups, at.eps, at.evaluate
+        m, d = values.shape[1], h.size
+        if at.entries is None:
+            rows, cols = np.repeat(np.arange(m), d), np.tile(np.arange(d), m)
+        else:
+            rows, cols = at.entries
+        live = groups.of[cols] >= 0
+        r, c = rows[live], cols[live]
+        first = self._window(values, x, h, groups, r, c, eps)
+        if evaluate is None:
+            value, error = first.value, first.estimate
+        else:
+
+            def more(idx: IntArray, round_: int) -> Window:
+                keep = np.zeros(d, dtype=bool)
+                keep[c[idx]] = True
+                sub, stage = groups.restricted(keep), self.at_round(round_)
+                return stage._window(evaluate(stage, sub), x, h, sub, r[idx], c[idx], eps)
+
+            def allowed(idx: IntArray, round_: int) -> np.ndarray[Any, Any]:
+                smallest = ladder(h[c[idx]], LEVELS * round_, self.ratio)[-1]
+                ok: np.ndarray[Any, Any] = smallest >= _MIN_ULPS * np.spacing(np.abs(x[c[idx]]))
+                return ok
+
+            value, error = Rounds(r.size).run(first, more, allowed)
+        largest = np.zeros(m)
+        np.maximum.at(largest, r, np.where(np.isfinite(value), np.abs(value), 0.0))
+        error = np.maximum(error, ULPS * eps * largest[r])
+        out, err = np.zeros(rows.size), np.zeros(rows.size)
+        out[live], err[live] = value, error
+        if at.entries is None:
+            return Estimate(out.reshape(m, d), err.reshape(m, d))
+        return Estimate(out, err)
+
+    def _window(
         self,
+        values: np.ndarray[Any, Any],
         x: FloatArray,
         h: FloatArray,
-        first: np.ndarray[Any, Any],
-        evaluate: Callable[[Any], np.ndarray[Any, Any]],
-        eps: float = _EPS,
-    ) -> tuple[FloatArray, FloatArray]:
-        """Gradient and error estimate: the first round's values `first`, then more rounds.
+        groups: Groups,
+        rows: IntArray,
+        cols: IntArray,
+        eps: float,
+    ) -> Window:
+        """Analyse this round's values at the entries ``(rows, cols)``.
 
-        `evaluate(scheme)` returns f at the points of a scheme-like object (its
-        ``iter_points(x, h)``/``points(x, h)``), as the provider evaluates any scheme.
+        `eps` is the machine epsilon of f's output (for the round-off model): each value
+        is right to ``ULPS`` units in the last place of ``max|f| + |x_j| max|D|`` (the
+        second term is what rounding ``x_j``, or ``c x_j`` inside f, costs).
         """
-
-        def more(coords: np.ndarray[Any, Any], round_: int) -> Window:
-            steps = self.ladder(h[coords], LEVELS * round_)
-            values = evaluate(_Round(self.name, coords, steps))
-            return self.window(values, x[coords], steps, eps)
-
-        def allowed(coords: np.ndarray[Any, Any], round_: int) -> np.ndarray[Any, Any]:
-            smallest = self.ladder(h[coords], LEVELS * round_)[-1]
-            ok: np.ndarray[Any, Any] = smallest >= _MIN_ULPS * np.spacing(np.abs(x[coords]))
-            return ok
-
-        grad, err = Rounds(x.size).run(self.window(first, x, self.ladder(h), eps), more, allowed)
-        # No component is known better than a few ulps of the largest: each value of f
-        # carries the rounding of all its terms (in sum(sin(x)) at points where f nearly
-        # cancels, a component near 0 comes out exactly 0 for a true 2e-16).
-        largest = np.max(np.abs(grad), where=np.isfinite(grad), initial=0.0)
-        return grad, np.maximum(err, ULPS * eps * largest)
+        grid = np.asarray(values, dtype=np.float64).reshape(
+            groups.count, LEVELS, 2, values.shape[1]
+        )
+        vals = grid[groups.of[cols], :, :, rows]  # (entries, LEVELS, 2)
+        xc = x[cols]
+        steps = ladder(h[cols], self.start, self.ratio)
+        taken = ((xc + steps) - (xc - steps)) / 2.0  # the steps actually taken, (LEVELS, n)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            diff = (vals[:, :, 0] - vals[:, :, 1]).T / (2.0 * taken)
+            scale = np.max(np.abs(vals), axis=(1, 2)) + np.abs(xc) * np.max(np.abs(diff), axis=0)
+            noise = ULPS * eps * scale / taken
+        return analyse(diff, taken, noise)
 
 
 def ladder(h: FloatArray, start: int = 0, ratio: float = RATIO) -> FloatArray:
     """The steps ``short(h / ratio**i)``, ``i = start .. start + LEVELS - 1``: ``(LEVELS, d)``."""
     powers = ratio ** -np.arange(start, start + LEVELS, dtype=np.float64)
     return short(powers[:, None] * np.abs(h)[None, :])
-
-
-@dataclass(frozen=True)
-class _Round:
-    """The points of a later round: only some coordinates, at their own steps.
-
-    Scheme-like for the evaluators (``iter_points``/``points`` take the provider's ``x``
-    and ``h``; the steps are fixed here).
-    """
-
-    name: str
-    coords: np.ndarray[Any, Any]
-    steps: FloatArray  # (LEVELS, len(coords))
-    imaginary: bool = False
-
-    def iter_points(self, x: FloatArray, h: FloatArray) -> Iterator[np.ndarray[Any, Any]]:
-        return _points(x, self.steps, self.coords)
-
-    def points(self, x: FloatArray, h: FloatArray) -> np.ndarray[Any, Any]:
-        return np.array(list(self.iter_points(x, h))).reshape(-1, x.size)
-
-
-def _points(
-    x: FloatArray, steps: FloatArray, coords: np.ndarray[Any, Any]
-) -> Iterator[np.ndarray[Any, Any]]:
-    for n, j in enumerate(coords.tolist()):
-        for s in steps[:, n].tolist():
-            for signed in (s, -s):
-                point = x.copy()
-                point[j] += signed
-                yield point

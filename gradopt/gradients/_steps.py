@@ -21,25 +21,85 @@ import numpy as np
 from gradopt._typing import FloatArray
 from gradopt.exceptions import ComplexStepError, InvalidInputError
 from gradopt.gradients._bounds import Box
+from gradopt.gradients._groups import Groups, Sparsity, check_sparsity_shape
+from gradopt.gradients._schemes import Scheme
 
-__all__ = ["MIN_STEP_ULPS", "check_imaginary_part", "check_resolvable", "fits_float32"]
+__all__ = [
+    "MIN_STEP_ULPS",
+    "check_imaginary_part",
+    "check_resolvable",
+    "fits_float32",
+    "given_steps",
+    "layout",
+]
 
 _EPS = float(np.finfo(np.float64).eps)
 #: A step must leave at least this many units in the last place of x_j between the points.
 MIN_STEP_ULPS = 64
 
 
+def given_steps(x: FloatArray, scheme: Scheme, step: Any, eps: float) -> FloatArray:
+    """The steps before any box: the user's `step` (one, or one per coordinate), else the
+    scheme's default for f's `eps`."""
+    if step is None:
+        return scheme.default_step(x, eps)
+    if np.size(step) not in (1, x.size):
+        raise InvalidInputError(
+            f"step has {np.size(step)} entries but x has {x.size} coordinates."
+        )
+    h: FloatArray = np.broadcast_to(np.asarray(step, dtype=np.float64), x.shape).copy()
+    return h
+
+
+def layout(
+    x: FloatArray,
+    scheme: Scheme,
+    step: Any,
+    eps: float,
+    box: Box | None,
+    sparsity: Sparsity | None,
+) -> tuple[Scheme, FloatArray, Groups]:
+    """Where a difference at `x` evaluates: the scheme fitted to the box, the steps
+    actually taken, checked, and the groups of coordinates that move together (without
+    those the box fixes)."""
+    given = given_steps(x, scheme, step, eps)
+    h = given
+    if sparsity is None:
+        groups = Groups.each(x.size)
+    else:
+        check_sparsity_shape(sparsity, None, x.size)
+        groups = sparsity.groups
+    moving = None
+    if box is not None:
+        scheme, h, fixed = box.fit(scheme, x, given)
+        if fixed.any():
+            moving = ~fixed
+            groups = groups.restricted(moving)
+    h = scheme.taken(x, h)
+    if not scheme.imaginary:  # x never moves
+        check_resolvable(x, given, h, box, step, moving)
+    return scheme, h, groups
+
+
 def check_resolvable(
-    x: FloatArray, given: FloatArray, taken: FloatArray, box: Box | None, step: Any
+    x: FloatArray,
+    given: FloatArray,
+    taken: FloatArray,
+    box: Box | None,
+    step: Any,
+    moving: np.ndarray[Any, Any] | None = None,
 ) -> None:
     """Refuse steps of fewer than ``MIN_STEP_ULPS`` units in the last place of x.
 
     `given` are the steps before the box shortened them, `taken` after; `step` is the
-    user's option (for the message).
+    user's option (for the message); `moving` the coordinates that move (default all:
+    those the box fixes take no step).
     """
     reach = np.abs((x + taken) - x)
     spacing = np.spacing(np.abs(x))
     short = ~(reach >= MIN_STEP_ULPS * spacing)
+    if moving is not None:
+        short &= moving
     if not short.any():
         return
     j = int(np.argmax(short))
@@ -72,7 +132,7 @@ def fits_float32(values: np.ndarray[Any, Any]) -> bool:
 def check_imaginary_part(
     x: FloatArray,
     values: np.ndarray[Any, Any],
-    value: Callable[[FloatArray], float],
+    value: Callable[[FloatArray], Any],
     box: Box | None,
 ) -> None:
     """Refuse an f whose imaginary parts are all exactly 0 while f changes along x.
@@ -83,9 +143,10 @@ def check_imaginary_part(
     two more at ``x ± delta v / 2`` tell the two apart (a first-order change halves, a
     third-order one falls eightfold): a first-order change says the gradient is not 0, so
     the imaginary parts were dropped. A true zero gradient (``x^2`` at 0, a constant,
-    ``sin(x) - x`` at 0, whose imaginary parts round to exactly 0) passes.
+    ``sin(x) - x`` at 0, whose imaginary parts round to exactly 0) passes. For a
+    vector-valued f, the largest change over the outputs decides.
     """
-    f0 = float(values.real[0])  # f(x + i h e_j) = f(x) + O(h^2)
+    f0 = values.real[0]  # f(x + i h e_j) = f(x) + O(h^2), one value per output
     v = np.random.default_rng(0).uniform(0.5, 1.0, x.size) * (-1.0) ** np.arange(x.size)
     delta = _EPS ** (1 / 3) * np.maximum(1.0, np.abs(x))
     if box is not None:
@@ -94,20 +155,24 @@ def check_imaginary_part(
     step = delta * v
     if not np.any(step):
         return
-    plus, minus = value(x + step), value(x - step)
-    odd, even = (plus - minus) / 2, abs(plus + minus - 2 * f0) / 2
-    noise = 64 * _EPS * max(abs(plus), abs(minus), abs(f0))
-    if not (abs(odd) > noise and abs(odd) > even):
+
+    def largest(a: Any) -> float:
+        return float(np.max(np.abs(a)))
+
+    plus, minus = np.asarray(value(x + step)), np.asarray(value(x - step))
+    odd, even = (plus - minus) / 2, largest(plus + minus - 2 * f0) / 2
+    noise = 64 * _EPS * max(largest(plus), largest(minus), largest(f0))
+    if not (largest(odd) > noise and largest(odd) > even):
         return
     # odd = a delta + b delta^3 + ...; at delta / 2, a delta / 2 + b delta^3 / 8
-    half = (value(x + step / 2) - value(x - step / 2)) / 2
+    half = (np.asarray(value(x + step / 2)) - np.asarray(value(x - step / 2))) / 2
     first = (8 * half - odd) / 3  # a delta + O(delta^5)
-    if abs(first) > noise and abs(first) > abs(odd - first):
+    if largest(first) > noise and largest(first) > largest(odd - first):
         raise ComplexStepError(
             "method='complex': the imaginary part of f is exactly 0 at every point, so "
-            f"the gradient would be exactly 0, yet f changes along x (f = {plus!r} and "
-            f"{minus!r} at x ± {float(np.max(np.abs(step))):.1e} along a direction, "
-            f"{f0!r} at x). f drops the imaginary part somewhere (np.real, abs, a cast "
-            "to float, a library function without complex support). Use "
-            "method='central' or 'richardson'."
+            f"the derivative would be exactly 0, yet f changes along x (f = {plus.tolist()!r} "
+            f"and {minus.tolist()!r} at x ± {float(np.max(np.abs(step))):.1e} along a "
+            f"direction, {np.asarray(f0).tolist()!r} at x). f drops the imaginary part "
+            "somewhere (np.real, abs, a cast to float, a library function without complex "
+            "support). Use method='central' or 'richardson'."
         )

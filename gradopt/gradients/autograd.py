@@ -13,7 +13,7 @@ import numpy as np
 from autograd.numpy.numpy_boxes import ArrayBox
 from autograd.tracer import getval
 
-from gradopt._typing import FloatArray, as_scalar_value
+from gradopt._typing import FloatArray, as_scalar_value, as_vector_value
 from gradopt.exceptions import AutogradTraceError, ObjectiveError
 from gradopt.gradients._base import BaseProvider
 
@@ -113,10 +113,17 @@ class Autograd(BaseProvider):
     :class:`~gradopt.gradients.ObjectArrayWarning` says so. Hessian-vector products are
     reverse over reverse, ``jvp`` is forward mode.
 
+    The Jacobian of a vector-valued `fun` (m outputs, d coordinates) takes the cheaper
+    mode: reverse (one traced call of f and m backward passes) when ``m <= d``, forward
+    (d traced calls, each counted in ``nfev``) when ``m > d``. m is known from the
+    outputs at x when they were asked first (``vector_value``, as least squares does),
+    else from an earlier Jacobian; the first one, with m unknown, is reverse.
+
     Parameters
     ----------
     fun : callable
-        ``fun(x) -> float`` written with ``autograd.numpy``.
+        ``fun(x) -> float`` (or ``-> array (m,)`` for Jacobians) written with
+        ``autograd.numpy``.
 
     Examples
     --------
@@ -128,6 +135,9 @@ class Autograd(BaseProvider):
     array([6., 0.])
     >>> p.jvp([1.0, 2.0], [1.0, 1.0])  # (f(x), grad f(x) @ v)
     (9.0, 15.0)
+    >>> Autograd(lambda x: anp.array([x[0] * x[1], anp.sin(x[0])])).jacobian([0.0, 2.0])
+    array([[2., 0.],
+           [1., 0.]])
     """
 
     def __init__(self, fun: Callable[..., Any]) -> None:
@@ -142,6 +152,7 @@ class Autograd(BaseProvider):
 
         self._hvp = autograd.grad(along)
         self._jvp = autograd.make_jvp(fun)
+        self._vjp = autograd.make_vjp(fun)
 
     def _compute_grad(self, x: FloatArray, f0: float | None) -> tuple[Any, Any]:
         with _TRACE_LOCK:
@@ -163,6 +174,28 @@ class Autograd(BaseProvider):
         with _TRACE_LOCK:
             try:
                 return self._jvp(x.copy())(v)  # type: ignore[no-any-return]
+            except (TypeError, ValueError) as exc:
+                _explain(exc, self.fun, x)
+                raise
+
+    def _compute_jacobian(self, x: FloatArray, f0: FloatArray | None) -> tuple[Any, ...]:
+        d = x.size
+        m = f0.size if f0 is not None else self._outputs
+        with _TRACE_LOCK:
+            try:
+                if m is not None and m > d:  # forward mode: one traced call per column
+                    push = self._jvp(x.copy())
+                    columns = [push(e.reshape(x.shape)) for e in np.eye(d)]
+                    self._count(d - 1)  # the value returned below is counted once more
+                    value = columns[0][0]
+                    jac = np.column_stack([np.reshape(c[1], -1) for c in columns])
+                    return value, jac
+                pull, value = self._vjp(x.copy())  # reverse mode: one traced call
+                outputs = as_vector_value(value, "the function", x)
+                rows = [
+                    np.reshape(pull(e.reshape(np.shape(value))), -1) for e in np.eye(outputs.size)
+                ]
+                return value, np.array(rows)
             except (TypeError, ValueError) as exc:
                 _explain(exc, self.fun, x)
                 raise

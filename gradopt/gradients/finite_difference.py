@@ -1,154 +1,53 @@
-"""Gradients by finite differences: forward, backward, central and complex step."""
+"""Derivatives of black-box functions by finite differences: gradients and Jacobians.
+
+The provider lays out the points of its scheme (:mod:`~gradopt.gradients._schemes`) at x,
+fitted to the box, over groups of coordinates (:mod:`~gradopt.gradients._groups`: one
+per point, or structurally independent columns together), has its evaluator compute
+them (serially, in a batch, on workers) and the scheme combine the values. A gradient
+is the Jacobian of a function with one output, computed by the same code.
+"""
 
 from __future__ import annotations
 
 import math
-import operator
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, StrictBool, field_validator, model_validator
+import scipy.sparse as sp
 
 from gradopt._options import parse_options
-from gradopt._typing import ArrayLike, FloatArray, as_scalar_value
-from gradopt.exceptions import (
-    InvalidInputError,
-    MissingCapabilityError,
-    NonFiniteEvaluationError,
-)
+from gradopt._typing import ArrayLike, FloatArray
+from gradopt.exceptions import MissingCapabilityError, NonFiniteEvaluationError
 from gradopt.gradients._base import BaseProvider
-from gradopt.gradients._bounds import Box, parse_bounds
-from gradopt.gradients._checks import Evaluation, batch_values
-from gradopt.gradients._evaluators import (
-    Evaluator,
-    ExecutorEvaluator,
-    SerialEvaluator,
-    VectorizedEvaluator,
-    unpicklable_executor,
-)
-from gradopt.gradients._pool import PoolEvaluator
-from gradopt.gradients._richardson import richardson_scheme
-from gradopt.gradients._schemes import SCHEMES, Scheme
-from gradopt.gradients._steps import check_imaginary_part, check_resolvable, fits_float32
+from gradopt.gradients._calls import Calls
+from gradopt.gradients._fd_options import FiniteDifferenceOptions, Method
+from gradopt.gradients._groups import Groups, check_sparsity_shape
+from gradopt.gradients._richardson import Richardson
+from gradopt.gradients._schemes import SCHEMES, Estimate, Scheme, Stencil
+from gradopt.gradients._steps import check_imaginary_part, fits_float32, given_steps, layout
 
 __all__ = ["METHODS", "FiniteDifference"]
-
-Method = Literal["forward", "backward", "central", "complex", "richardson"]
 
 _EPS = float(np.finfo(np.float64).eps)
 
 #: Every finite-difference method by name: the basic formulas and Richardson's table.
-METHODS: dict[str, Scheme] = {**SCHEMES, "richardson": richardson_scheme()}
-
-
-class FiniteDifferenceOptions(BaseModel):
-    """Validated options of :class:`FiniteDifference`."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
-
-    method: Method = "central"
-    step: float | tuple[float, ...] | None = None
-
-    @field_validator("step", mode="before")
-    @classmethod
-    def _positive_step(cls, step: Any) -> Any:
-        if step is None:
-            return None
-        if np.asarray(step).dtype.kind not in "iuf":  # no "0.1", no True
-            raise ValueError(f"step must be a number or a sequence of numbers; got {step!r}")
-        arr = np.asarray(step, dtype=np.float64)
-        if arr.ndim > 1 or arr.size == 0:
-            raise ValueError(f"step must be a scalar or a 1-D sequence; got shape {arr.shape}")
-        if not np.all(np.isfinite(arr) & (arr > 0)):
-            raise ValueError(f"step must be positive and finite; got {step!r}")
-        return float(arr) if arr.ndim == 0 else tuple(arr.tolist())
-
-    executor: Executor | None = None
-    workers: int | None = None
-    timeout: float | None = None
-    vectorized: StrictBool = False
-    bounds: Box | None = None
-
-    @field_validator("timeout", mode="before")
-    @classmethod
-    def _positive_timeout(cls, timeout: Any) -> Any:
-        if timeout is None:
-            return None
-        if isinstance(timeout, bool) or not isinstance(timeout, int | float | np.number):
-            raise ValueError(f"timeout must be a positive number of seconds; got {timeout!r}")
-        if not (math.isfinite(timeout) and timeout > 0):
-            raise ValueError(f"timeout must be a positive number of seconds; got {timeout!r}")
-        return float(timeout)
-
-    @field_validator("workers", mode="before")
-    @classmethod
-    def _positive_workers(cls, workers: Any) -> Any:
-        if workers is None:
-            return None
-        try:
-            if isinstance(workers, bool):
-                raise TypeError
-            n = operator.index(workers)
-        except TypeError:
-            raise ValueError(f"workers must be a positive integer; got {workers!r}") from None
-        if n < 1:
-            raise ValueError(f"workers must be a positive integer; got {workers!r}")
-        return n
-
-    @field_validator("executor", mode="before")
-    @classmethod
-    def _an_executor(cls, executor: Any) -> Any:
-        if executor is not None and not isinstance(executor, Executor):
-            raise ValueError(
-                "executor must be a concurrent.futures.Executor (a ThreadPoolExecutor, "
-                "ProcessPoolExecutor or distributed.Client(...).get_executor()); got "
-                f"{type(executor).__name__}"
-            )
-        return executor
-
-    @field_validator("bounds", mode="before")
-    @classmethod
-    def _valid_bounds(cls, bounds: Any) -> Any:
-        return parse_bounds(bounds)
-
-    @model_validator(mode="after")
-    def _one_way_to_parallelize(self) -> FiniteDifferenceOptions:
-        if self.executor is not None and self.workers is not None:
-            raise ValueError(
-                "give either executor or workers, not both (workers=N is a shortcut for a "
-                "process pool of N workers that gradopt owns)"
-            )
-        if self.timeout is not None and self.executor is None and self.workers is None:
-            raise ValueError(
-                "timeout needs workers=N or executor=...: an evaluation running in this "
-                "process cannot be stopped from outside it (workers=1 runs f in one worker "
-                "process, which can)"
-            )
-        return self
-
-    def __getstate__(self) -> dict[Any, Any]:
-        if self.executor is not None:
-            raise TypeError(unpicklable_executor(self.executor))
-        return super().__getstate__()
-
-    def make_evaluator(self) -> Evaluator:
-        """The evaluator these options ask for."""
-        if self.workers is not None:
-            return PoolEvaluator(self.workers, self.vectorized, self.timeout)
-        if self.executor is not None:
-            return ExecutorEvaluator(self.executor, self.vectorized, self.timeout)
-        return VectorizedEvaluator() if self.vectorized else SerialEvaluator()
+METHODS: dict[str, Scheme] = {**SCHEMES, "richardson": Richardson()}
 
 
 class FiniteDifference(BaseProvider):
-    """Gradient of a black-box function by finite differences.
+    """Gradient (or Jacobian) of a black-box function by finite differences.
+
+    A scalar ``fun`` gets :meth:`grad`, :meth:`value_and_grad`; a vector-valued one,
+    returning m outputs, gets :meth:`jacobian` (shape ``(m, d)``),
+    :meth:`value_and_jacobian` and :meth:`vector_value`, with the same methods, steps,
+    bounds and evaluators; ``nfev`` counts every call of f, ``njev`` Jacobians.
 
     Parameters
     ----------
     fun : callable
-        ``fun(x) -> float``.
+        ``fun(x) -> float``, or ``fun(x) -> array of shape (m,)`` for Jacobians.
     method : {"central", "forward", "backward", "complex", "richardson"}, default "central"
         ``"forward"``/``"backward"``: one-sided, error O(h), d calls of f plus f(x)
         (reused when known: exactly d + 1 calls for value and gradient).
@@ -157,8 +56,9 @@ class FiniteDifference(BaseProvider):
         d calls; needs a function that carries complex numbers through.
         ``"richardson"``: central differences at five steps from ``h`` down to
         ``h / 13`` extrapolated to O(h^10), with an error estimate per component
-        (:meth:`grad_and_error`); 10d calls (+1 for the value) when the table converges,
-        10 more for each component (and round) whose table has not, at smaller steps.
+        (:meth:`grad_and_error`, :meth:`jacobian_and_error`); 10d calls (+1 for the
+        value) when the table converges, 10 more for each component (and round) whose
+        table has not, at smaller steps.
     step : float or sequence of float, optional
         Absolute step, one for all coordinates or one per coordinate. The difference is
         divided by the step actually taken, ``(x + h) - x``. A step that leaves fewer
@@ -205,7 +105,15 @@ class FiniteDifference(BaseProvider):
         room is too small uses the second-order one-sided formula
         ``(-3 f(x) + 4 f(x+h) - f(x+2h)) / 2h`` (same number of calls, plus ``f(x)``);
         richardson shortens its ladder. ``x`` outside the box is an error, and so is
-        a box too narrow for a step of 64 units in the last place of ``x_j``.
+        a box too narrow for a step of 64 units in the last place of ``x_j``. A
+        coordinate with ``lo == hi`` is fixed: it never moves, costs no call of f,
+        and its component is 0 (the derivative along every direction the box allows).
+    sparsity : array_like or scipy.sparse matrix of shape (m, d), optional
+        Where the Jacobian may be nonzero. Structurally independent columns (sharing no
+        row) move together in one point (Curtis-Powell-Reid grouping, as scipy's
+        ``approx_derivative``), so a banded Jacobian costs a few groups' worth of calls
+        whatever d; :meth:`jacobian` then returns a ``scipy.sparse.csr_array`` with
+        this structure. Every method works with it.
 
     Raises
     ------
@@ -251,6 +159,18 @@ class FiniteDifference(BaseProvider):
     >>> box = FiniteDifference(np.sqrt, bounds=[(0.0, 1.0)])  # never evaluates sqrt(x > 1)
     >>> float(box.grad(1.0))  # 1 / (2 sqrt(x)), from the one-sided formula at the bound
     0.5000000000
+
+    A vector-valued function, densely and with a tridiagonal sparsity (3 groups of
+    columns whatever d, so 2 * 3 calls for central differences):
+
+    >>> def residuals(x):
+    ...     return x[1:] - x[:-1] ** 2
+    >>> FiniteDifference(residuals).jacobian(np.ones(3)).round(6).tolist()
+    [[-2.0, 1.0, 0.0], [0.0, -2.0, 1.0]]
+    >>> banded = FiniteDifference(residuals, sparsity=np.eye(99, 100) + np.eye(99, 100, k=1))
+    >>> J = banded.jacobian(np.ones(100))
+    >>> J.shape, J.nnz, banded.nfev
+    ((99, 100), 198, 4)
     """
 
     def __init__(
@@ -264,6 +184,7 @@ class FiniteDifference(BaseProvider):
         timeout: float | None = None,
         vectorized: bool = False,
         bounds: Any = None,
+        sparsity: Any = None,
     ) -> None:
         super().__init__(fun)
         given = {
@@ -274,12 +195,14 @@ class FiniteDifference(BaseProvider):
             "timeout": timeout,
             "vectorized": vectorized,
             "bounds": bounds,
+            "sparsity": sparsity,
         }
         self.options = parse_options(FiniteDifferenceOptions, given, "FiniteDifference")
         self.scheme: Scheme = METHODS[self.options.method]
+        self._err: FloatArray | None = None
         self._eps: float | None = None  # machine epsilon of f's output, once known
         self._box = self.options.bounds
-        self._evaluator = self.options.make_evaluator()
+        self._calls = Calls(fun, self.options, self._count, self._points)
 
     @property
     def method(self) -> str:
@@ -288,101 +211,109 @@ class FiniteDifference(BaseProvider):
 
     def steps(self, x: FloatArray) -> FloatArray:
         """The step ``h_j`` used for each coordinate at the 1-D point `x`."""
-        step = self.options.step
-        if step is None:
-            return self.scheme.default_step(x, self._eps or _EPS)
-        if np.size(step) not in (1, x.size):
-            raise InvalidInputError(
-                f"step has {np.size(step)} entries but x has {x.size} coordinates."
-            )
-        h: FloatArray = np.broadcast_to(np.asarray(step, dtype=np.float64), x.shape).copy()
-        return h
+        return given_steps(x, self.scheme, self.options.step, self._eps or _EPS)
 
+    # ------------------------------------------------------------ gradients, Jacobians
     def _compute_grad(self, x: FloatArray, f0: float | None) -> tuple[Any, ...]:
-        point, x = x, x.reshape(-1)  # the caller's shape (for f), and 1-D (for the steps)
+        known = None if f0 is None else np.array([f0])
+        computed, est = self._differentiate(x.reshape(-1), x.shape, known, vector=False)
+        value = None if computed is None else float(computed[0])
+        if self.options.sparsity is None:  # a (1, d) array
+            grad, err = est.value.reshape(x.shape), est.error
+        else:
+            grad, err = _flat(est.value).reshape(x.shape), est.error
+            err = None if err is None else _flat(err)
+        if err is None:
+            return value, grad
+        return value, grad, err.reshape(x.shape)  # cached with the gradient
+
+    def _compute_jacobian(self, x: FloatArray, f0: FloatArray | None) -> tuple[Any, ...]:
+        computed, est = self._differentiate(x.reshape(-1), x.shape, f0, vector=True)
+        return (computed, est.value) if est.error is None else (computed, est.value, est.error)
+
+    def _differentiate(
+        self, x: FloatArray, shape: tuple[int, ...], f0: FloatArray | None, vector: bool
+    ) -> tuple[FloatArray | None, Estimate]:
+        """``(f(x) if this call computed it, the Jacobian (one row for a gradient) and
+        its error estimate)`` at the 1-D point `x`; f takes points of `shape`."""
         known = f0 is not None
-        scheme, h = self._layout(x)
-        f0, seen = self._f0(point, scheme, f0)
-        values = self._evaluate_points(x, h, scheme, point.shape)
-        imaginary = bool(getattr(scheme, "imaginary", False))
-        if self._eps is None and not imaginary:
+        scheme, h, groups = self._layout(x)
+        f0, seen = self._f0(x, shape, scheme, f0, vector, force=groups.count == 0)
+        values = self._evaluate_points(x, h, scheme, groups, vector, shape)
+        if self._eps is None and not scheme.imaginary:
             # f's output precision, once: values that all fit float32 exactly (as float32
             # output does, and float64 output almost never) make f's dtype worth a look.
             self._eps = _EPS
             if fits_float32(values):
                 if seen is None:
-                    value, seen = self._probe(point)
+                    value, seen = self._calls.probe(x, shape, vector)
                     if f0 is None:
                         f0 = value  # returned below, so counted by BaseProvider
                     else:
                         self._count(1)
                 self._eps = max(seen, _EPS)
             if self._eps > _EPS and self.options.step is None:
-                scheme, h = self._layout(x)  # steps sized for f's precision
-                f0, _ = self._f0(point, scheme, f0)
-                values = self._evaluate_points(x, h, scheme, point.shape)
-        if imaginary and not np.any(values.imag):
+                scheme, h, groups = self._layout(x)  # steps sized for f's precision
+                f0, _ = self._f0(x, shape, scheme, f0, vector)
+                values = self._evaluate_points(x, h, scheme, groups, vector, shape)
+        if groups.count:
+            m = values.shape[1]
+        else:  # nothing moves: f(x) was forced, for the number of outputs
+            assert f0 is not None
+            m = f0.size
+        sparsity = self.options.sparsity
+        if sparsity is not None:
+            check_sparsity_shape(sparsity, m, x.size)
+        if scheme.imaginary and not np.any(values.imag):
 
-            def value_at(p: FloatArray) -> float:
+            def value_at(p: FloatArray) -> Any:
                 self._count(1)
-                return self._compute_value(p.reshape(point.shape))
+                return self._calls.at(p, shape, vector)
 
             check_imaginary_part(x, values, value_at, self._box)
-        computed = None if known else f0  # f(x) if this gradient called f for it
-        extrapolate = getattr(scheme, "extrapolate", None)
-        if extrapolate is None:
-            return computed, scheme.combine(values, f0, h)
 
-        def evaluate(sub: Any) -> np.ndarray[Any, Any]:
-            return self._evaluate_points(x, h, sub, point.shape)
+        def evaluate(sub: Scheme, sub_groups: Groups) -> np.ndarray[Any, Any]:
+            return self._evaluate_points(x, h, sub, sub_groups, vector, shape)
 
-        grad, err = extrapolate(x, h, values, evaluate, eps=self._eps or _EPS)
-        return computed, grad, err  # the error estimate is cached with the gradient
+        entries = None if sparsity is None else sparsity.entries
+        at = Stencil(x, h, groups, f0, entries, self._eps or _EPS, evaluate)
+        est = scheme.combine(values.reshape(-1, m), at)
+        if sparsity is not None:
+            matrix = sparsity.matrix
+            est = Estimate(matrix(est.value), None if est.error is None else matrix(est.error))
+        return (None if known else f0), est
 
-    def _layout(self, x: FloatArray) -> tuple[Any, FloatArray]:
-        """The scheme (adjusted to the box) and the steps actually taken at `x`."""
-        given = self.steps(x)
-        scheme: Any = self.scheme
-        h = given
-        if self._box is not None:
-            scheme, h = self._box.fit(scheme, x, given)
-        if not getattr(scheme, "imaginary", False):
-            h = scheme.taken(x, h)
-            check_resolvable(x, given, h, self._box, self.options.step)
-        return scheme, h
+    def _layout(self, x: FloatArray) -> tuple[Scheme, FloatArray, Groups]:
+        options = self.options
+        return layout(x, self.scheme, options.step, self._eps or _EPS, self._box, options.sparsity)
 
     def _f0(
-        self, x: FloatArray, scheme: Any, f0: float | None
-    ) -> tuple[float | None, float | None]:
-        """``f(x)`` if the scheme needs it, and the epsilon of f's output if f was called.
-
-        `x` is in the caller's shape; a call of f made here is counted by the caller.
-        """
+        self,
+        x: FloatArray,
+        shape: tuple[int, ...],
+        scheme: Scheme,
+        f0: FloatArray | None,
+        vector: bool,
+        force: bool = False,
+    ) -> tuple[FloatArray | None, float | None]:
+        """``f(x)`` if the scheme needs it (or `force`), and the epsilon of f's output if
+        f was called (a call made here is counted by the caller)."""
         seen = None
-        if not scheme.uses_f0:
+        if not (scheme.uses_f0 or force):
             return f0, seen
         if f0 is None:
-            f0, seen = self._probe(x) if self._eps is None else (self._compute_value(x), None)
-        if not math.isfinite(f0):  # also when value(x) came first and is cached
+            if self._eps is None:
+                f0, seen = self._calls.probe(x, shape, vector)
+            else:
+                raw = self._calls.at(x, shape, vector)
+                f0 = self._calls.checked(raw, x, shape, vector)
+        if not (math.isfinite(f0[0]) if f0.size == 1 else np.isfinite(f0).all()):
+            # also when value(x) came first and is cached
             raise NonFiniteEvaluationError(
-                f"{self!r}: f(x) = {f0} at x = {x}; a one-sided difference needs it finite."
+                f"{self!r}: f(x) = {f0.tolist() if vector else f0[0]} at x = {x}; a "
+                "one-sided difference needs it finite."
             )
         return f0, seen
-
-    def _probe(self, x: FloatArray) -> tuple[float, float]:
-        """One call of f at `x` (in this process, in the caller's shape; counted by the
-        caller): its value and its output's epsilon."""
-        if self._box is not None:
-            self._box.arrays(x.reshape(-1))
-        shaped = x.copy()
-        if self.options.vectorized:
-            raw = batch_values(self.fun(shaped[np.newaxis]), 1)[0]
-        else:
-            raw = self.fun(shaped)
-        value = as_scalar_value(raw, "the function", x)  # what f returned, as returned
-        out = np.asarray(raw)
-        eps = float(np.finfo(out.dtype).eps) if out.dtype.kind == "f" else _EPS
-        return value, eps
 
     def grad_and_error(self, x: ArrayLike) -> tuple[FloatArray, FloatArray]:
         """Return the gradient and an estimate of its absolute error per component.
@@ -392,46 +323,52 @@ class FiniteDifference(BaseProvider):
         f is computed to a few units in the last place; noisier functions (inner solvers,
         simulations) get an estimate that is too small.
         """
-        if not hasattr(self.scheme, "extrapolate"):
-            raise MissingCapabilityError(
-                f"method={self.method!r} has no error estimate; use method='richardson'."
-            )
+        self._needs_error()
         grad, err = self._grad_and_extra(x)
         return grad, np.reshape(err, grad.shape).copy()
 
-    def _compute_value(self, x: FloatArray) -> float:
-        if self._box is not None:
-            self._box.arrays(x.reshape(-1))  # x must lie in the box
-        options = self.options
-        if not options.vectorized and options.timeout is None:
-            return self._call(x)  # in this process, also with an executor
-        # on the workers under a timeout; a batch of one when vectorized
-        points = getattr(self.scheme, "evaluations_per_gradient", lambda d: d)(x.size)
-        return self._evaluator.value(self.fun, x.copy(), points)
+    def jacobian_and_error(self, x: ArrayLike) -> tuple[Any, Any]:
+        """Return the Jacobian and an estimate of its absolute error per entry.
+
+        As :meth:`grad_and_error`, for a vector-valued function: only
+        ``method="richardson"`` estimates its error (dense, or with the sparsity's
+        structure).
+        """
+        self._needs_error()
+        jac, err = self._jacobian_and_extra(x)
+        return jac, err.copy()
+
+    def _needs_error(self) -> None:
+        if not self.scheme.estimates_error:
+            raise MissingCapabilityError(
+                f"method={self.method!r} has no error estimate; use method='richardson'."
+            )
+
+    # ------------------------------------------------------------ values of f
+    def _compute_value(self, x: FloatArray) -> Any:
+        return self._calls.at(x.reshape(-1), x.shape, False)
+
+    def _compute_vector_value(self, x: FloatArray) -> Any:
+        return self._calls.at(x.reshape(-1), x.shape, True)
+
+    def _points(self, d: int) -> int:
+        """Points of one derivative in `d` dimensions (to size a pool that a call of f
+        under a timeout may start)."""
+        sparsity = self.options.sparsity
+        return self.scheme.count(Groups.each(d) if sparsity is None else sparsity.groups)
 
     def _evaluate_points(
         self,
         x: FloatArray,
         h: FloatArray,
-        scheme: Any = None,
+        scheme: Scheme,
+        groups: Groups,
+        vector: bool,
         shape: tuple[int, ...] | None = None,
     ) -> np.ndarray[Any, Any]:
-        """Values of the user's function at every point of `scheme` (default: the method's).
-
-        `x` is 1-D; each point is handed to f in `shape` (default: ``x.shape``; ``()``
-        for a scalar x). The evaluator (serial, vectorized or on an executor) returns the
-        values in the scheme's order, counted, checked to be finite, and complex for the
-        complex step.
-        """
-        if scheme is None:
-            scheme = self.scheme
-            imaginary = scheme.imaginary
-        else:  # ``imaginary`` is optional in a duck-typed scheme
-            imaginary = bool(getattr(scheme, "imaginary", False))
-        # _make is the cheapest way to build a named tuple (this runs once per gradient).
-        shape = x.shape if shape is None else shape
-        ev = Evaluation._make((self.fun, scheme, x, h, shape, imaginary))
-        return self._evaluator.evaluate(ev, self._count)
+        return self._calls.points(
+            x, h, scheme, groups, x.shape if shape is None else shape, vector
+        )
 
     # ------------------------------------------------------------ worker lifetime
     def close(self) -> None:
@@ -440,10 +377,17 @@ class FiniteDifference(BaseProvider):
         A given ``executor`` is the caller's and is left running. A later gradient
         starts a new pool.
         """
-        self._evaluator.close()
+        self._calls.evaluator.close()
 
     def __enter__(self) -> FiniteDifference:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def _flat(a: Any) -> FloatArray:
+    """A 1-row Jacobian (dense or sparse) as a 1-D array."""
+    dense = a.toarray() if sp.issparse(a) else a
+    flat: FloatArray = np.asarray(dense, dtype=np.float64).reshape(-1)
+    return flat

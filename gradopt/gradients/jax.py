@@ -69,15 +69,30 @@ def _scalar(jnp: Any, out: Any) -> Any:
     return jnp.reshape(out, ())
 
 
+def _outputs(jnp: Any, out: Any) -> Any:
+    """A vector-valued f's output as a 1-D float64 array, checked while tracing."""
+    dtype, shape = getattr(out, "dtype", None), getattr(out, "shape", None)
+    if dtype is None or shape is None or len(shape) > 1 or int(np.prod(shape)) == 0:
+        got, _ = describe_value(out)
+        raise _BadOutput(got, " A vector-valued function returns a 1-D array (m >= 1).")
+    if np.dtype(dtype) != _F64:
+        raise _BadOutput(f"an array of dtype {np.dtype(dtype)}", " Jax works in float64.")
+    return jnp.reshape(out, (-1,))
+
+
 class _Compiled(NamedTuple):
     value_and_grad: Callable[..., Any]
     value: Callable[..., Any]
     hessp: Callable[..., Any]
     jvp: Callable[..., Any]
+    outputs: Callable[..., Any]
+    jacobian_forward: Callable[..., Any]
+    jacobian_reverse: Callable[..., Any]
 
 
 def _compile(fun: Callable[..., Any] | weakref.ref[Any], jit: bool) -> _Compiled:
-    """The four derivative programs of `fun(x, *args)`, jit-compiled when `jit`.
+    """The derivative programs of `fun(x, *args)`, jit-compiled when `jit` (each compiled
+    at its first call).
 
     `fun` may be a weak reference, followed only while tracing: then the programs do not
     keep the function alive (they are cached in a dictionary keyed weakly by it).
@@ -99,7 +114,26 @@ def _compile(fun: Callable[..., Any] | weakref.ref[Any], jit: bool) -> _Compiled
     def jvp(x: Any, v: Any, *args: Any) -> Any:
         return jnp.stack(jax.jvp(lambda y: value(y, *args), (x,), (v,)))
 
-    programs = (value_and_grad, value, hessp, jvp)
+    def outputs(x: Any, *args: Any) -> Any:
+        return _outputs(jnp, target()(x, *args))
+
+    def jacobian(mode: Callable[..., Any]) -> Callable[..., Any]:
+        def program(x: Any, *args: Any) -> Any:  # outputs, then the Jacobian row by row
+            f = outputs(x, *args)
+            jac = mode(outputs)(x, *args)
+            return jnp.concatenate([f, jnp.ravel(jac)])
+
+        return program
+
+    programs = (
+        value_and_grad,
+        value,
+        hessp,
+        jvp,
+        outputs,
+        jacobian(jax.jacfwd),
+        jacobian(jax.jacrev),
+    )
     return _Compiled(*(jax.jit(p) if jit else p for p in programs))
 
 
@@ -145,10 +179,14 @@ def _trace_error(exc: Exception, jax: Any, jit: bool) -> JaxTraceError | None:
 class Jax(BaseProvider):
     """Exact gradients by JAX's automatic differentiation, jit-compiled, in float64.
 
+    The Jacobian of a vector-valued `fun` (``-> array (m,)``) is one compiled call, in
+    forward mode (``jax.jacfwd``) when ``m > d``, reverse mode (``jax.jacrev``) otherwise.
+
     Parameters
     ----------
     fun : callable
-        ``fun(x, *args) -> scalar``, written with ``jax.numpy``. Under ``jit=True`` it
+        ``fun(x, *args) -> scalar`` (or ``-> array (m,)`` for Jacobians), written with
+        ``jax.numpy``. Under ``jit=True`` it
         must be traceable: no Python ``if`` on values of x (use ``jnp.where`` or
         ``jax.lax.cond``), no NumPy calls on x, no assignment into arrays.
     jit : bool, default True
@@ -240,6 +278,21 @@ class Jax(BaseProvider):
     def _compute_jvp(self, x: FloatArray, v: FloatArray) -> tuple[Any, Any]:
         out = self._run(self._programs.jvp, x, v)
         return out.item(0), out.item(1)
+
+    def _compute_vector_value(self, x: FloatArray) -> Any:
+        return self._run(self._programs.outputs, x)
+
+    def _compute_jacobian(self, x: FloatArray, f0: Any) -> tuple[Any, Any]:
+        """Outputs and Jacobian in one compiled call: forward mode (``jax.jacfwd``) when
+        there are more outputs than coordinates, reverse mode (``jax.jacrev``) else, or
+        while m is not known yet."""
+        d = x.size
+        m = f0.size if f0 is not None else self._outputs
+        forward = m is not None and m > d
+        programs = self._programs
+        out = self._run(programs.jacobian_forward if forward else programs.jacobian_reverse, x)
+        m = out.size // (d + 1)
+        return out[:m], out[m:].reshape(m, d)
 
     def __getstate__(self) -> dict[str, Any]:
         state = super().__getstate__()

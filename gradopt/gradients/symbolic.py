@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from gradopt._typing import ArrayLike, FloatArray, as_scalar_value
-from gradopt.exceptions import BackendUnavailableError, InvalidInputError
+from gradopt.exceptions import BackendUnavailableError, InvalidInputError, MissingCapabilityError
 from gradopt.gradients._base import BaseProvider
 from gradopt.gradients._expression import parse
 
@@ -97,11 +97,12 @@ def _expression(sp: Any, expr: Any, symbols: list[Any]) -> Any:
 
 
 class Symbolic(BaseProvider):
-    """Value, gradient and Hessian-vector product of a sympy expression.
+    """Value, gradient and Hessian-vector product of a sympy expression (or the outputs
+    and Jacobian of a list of them).
 
     Parameters
     ----------
-    expr : sympy expression or str
+    expr : sympy expression or str, or a list of them
         A scalar expression in `variables`, e.g. ``"100*(y - x**2)**2 + (1 - x)**2"``.
         A string is parsed by gradopt, never run as Python: it may hold numbers, the
         variables, ``pi`` and ``E``, ``+ - * / **``, and calls of ``sin cos tan cot sec
@@ -110,7 +111,9 @@ class Symbolic(BaseProvider):
         only as ``Piecewise`` conditions). Anything else, and numbers too large to compute
         quickly (``9**9**9**9``), is an InvalidInputError naming the construct, so a
         string from an untrusted source cannot run code. For other sympy functions, pass
-        a sympy expression.
+        a sympy expression. A list (tuple, or sympy column or row Matrix) of expressions
+        is a vector-valued function: :meth:`jacobian` differentiates each, compiled with
+        the outputs.
     variables : sequence of sympy Symbol or str
         The coordinates of ``x``, in order: a list or tuple (a set is refused, its order
         changes from run to run). Every free symbol of `expr` must be listed. Variables
@@ -131,6 +134,9 @@ class Symbolic(BaseProvider):
     (100.0, array([-400.,  200.]))
     >>> p.hessp([1.0, 2.0], [1.0, 0.0])
     array([ 402., -400.])
+    >>> Symbolic(["10*(y - x**2)", "1 - x"], ["x", "y"]).jacobian([1.0, 2.0])
+    array([[-20.,  10.],
+           [ -1.,   0.]])
     >>> Symbolic("a*x", ["x"])
     Traceback (most recent call last):
     ...
@@ -146,35 +152,45 @@ attribute access '.__class__' is not allowed.
     def __init__(self, expr: Any, variables: Sequence[Any] | str | Any) -> None:
         sp = _sympy()
         symbols = _symbols(sp, variables)
-        expression = _expression(sp, expr, symbols)
-        free = {s.name for s in expression.free_symbols} - {s.name for s in symbols}
-        if free:
-            raise InvalidInputError(
-                "the expression has free symbols that are not variables: "
-                f"{', '.join(sorted(free))}. List them in variables or substitute values "
-                "(expr.subs(...))."
-            )
-        undefined = sorted({str(f.func) for f in expression.atoms(sp.core.function.AppliedUndef)})
-        if undefined:
-            raise InvalidInputError(
-                f"the expression calls undefined functions: {', '.join(undefined)}. Write "
-                "them out with sympy's functions (sin, exp, ...) or substitute them."
-            )
-        by_name = {s.name: s for s in symbols}
-        # Identify symbols by name: the expression's may lack the real assumption.
-        expression = expression.xreplace(
-            {s: by_name[s.name] for s in expression.free_symbols if s.name in by_name}
-        )
-        self.expr = expression
         self.variables: tuple[Any, ...] = tuple(symbols)
-        self._compiled = _compile(expression, self.variables)
+        if isinstance(expr, list | tuple | sp.MatrixBase):  # a vector-valued function
+            if isinstance(expr, sp.MatrixBase) and min(expr.shape) > 1:
+                raise InvalidInputError(
+                    "expr must be a scalar expression or a list of them (a vector); got a "
+                    f"{expr.shape[0]}x{expr.shape[1]} Matrix."
+                )
+            items = list(expr)
+            if not items:
+                raise InvalidInputError("expr must hold at least one expression; got none.")
+            self.expr: Any = tuple(_prepared(sp, e, symbols) for e in items)
+            self._jac = _compile_vector(self.expr, self.variables)
+        else:
+            self.expr = _prepared(sp, expr, symbols)
+            self._compiled = _compile(self.expr, self.variables)
         super().__init__(self._value)
 
     def __repr__(self) -> str:
-        return f"Symbolic({self.expr}, variables={[s.name for s in self.variables]})"
+        expr = list(self.expr) if isinstance(self.expr, tuple) else self.expr
+        return f"Symbolic({expr}, variables={[s.name for s in self.variables]})"
 
-    def _value(self, x: ArrayLike) -> float:
+    @property
+    def has_hessp(self) -> bool:
+        """Whether :meth:`hessp` is available: for a single expression."""
+        return not isinstance(self.expr, tuple)
+
+    def _value(self, x: ArrayLike) -> Any:
+        if isinstance(self.expr, tuple):
+            return np.array(self._jac.value(self._coordinates(x)), dtype=np.float64)
         return as_scalar_value(self._compiled.value(self._coordinates(x)), "the expression")
+
+    def _compute_jacobian(self, x: FloatArray, f0: Any) -> tuple[Any, Any]:
+        if not isinstance(self.expr, tuple):  # a single expression: its gradient as a row
+            value, grad = self._compute_grad(x, None)
+            return np.array([value]), grad.reshape(1, -1)
+        values, *entries = self._jac.value_and_jacobian(self._coordinates(x))
+        m, d = len(self.expr), x.size
+        jac = _vector(entries, m * d).reshape(m, d)
+        return np.array(values, dtype=np.float64).reshape(-1), jac
 
     def _coordinates(self, x: ArrayLike) -> FloatArray:
         point = np.asarray(x, dtype=np.float64).reshape(-1)
@@ -186,6 +202,11 @@ attribute access '.__class__' is not allowed.
         return point
 
     def _compute_grad(self, x: FloatArray, f0: float | None) -> tuple[Any, ...]:
+        if isinstance(self.expr, tuple):
+            raise MissingCapabilityError(
+                f"{self!r} has {len(self.expr)} expressions: a vector-valued function has a "
+                "Jacobian (jacobian(x)), not a gradient."
+            )
         # Value and gradient share their subexpressions: one evaluation of the formula.
         value, *grad = self._compiled.value_and_grad(self._coordinates(x))
         return as_scalar_value(value, "the expression"), _vector(grad, x.size)
@@ -198,8 +219,32 @@ attribute access '.__class__' is not allowed.
         return hv.reshape(x.shape)
 
 
-class _Compiled:
-    """numpy functions of one expression: built once, shared by equal providers.
+def _prepared(sp: Any, expr: Any, symbols: list[Any]) -> Any:
+    """`expr` checked (its free symbols are variables, its functions known) and written in
+    the variables' symbols."""
+    expression = _expression(sp, expr, symbols)
+    free = {s.name for s in expression.free_symbols} - {s.name for s in symbols}
+    if free:
+        raise InvalidInputError(
+            "the expression has free symbols that are not variables: "
+            f"{', '.join(sorted(free))}. List them in variables or substitute values "
+            "(expr.subs(...))."
+        )
+    undefined = sorted({str(f.func) for f in expression.atoms(sp.core.function.AppliedUndef)})
+    if undefined:
+        raise InvalidInputError(
+            f"the expression calls undefined functions: {', '.join(undefined)}. Write "
+            "them out with sympy's functions (sin, exp, ...) or substitute them."
+        )
+    by_name = {s.name: s for s in symbols}
+    # Identify symbols by name: the expression's may lack the real assumption.
+    return expression.xreplace(
+        {s: by_name[s.name] for s in expression.free_symbols if s.name in by_name}
+    )
+
+
+class _Lambdified:
+    """Compiling expressions in `variables` to numpy functions.
 
     Each function is compiled by :func:`sympy.lambdify` (from the expression tree, never
     from the user's text) and run once at a test point, so that a function numpy does not
@@ -207,26 +252,14 @@ class _Compiled:
     InvalidInputError when the provider is built, not a NameError at the first use.
     """
 
-    def __init__(self, expr: Any, variables: tuple[Any, ...]) -> None:
-        sp = _sympy()
-        self.sp, self.variables = sp, list(variables)
-        self.grads = [self.derivative(expr, v) for v in variables]
-        self.value = self.checked("value", expr)
-        self.value_and_grad = self.checked("gradient", [expr, *self.grads], cse=True)
-        self._hessian: Callable[..., Any] | None = None
+    def __init__(self, variables: tuple[Any, ...]) -> None:
+        self.sp, self.variables = _sympy(), list(variables)
 
     def derivative(self, expr: Any, v: Any) -> Any:
         """``d expr / d v``, without DiracDelta terms (the derivative of sign, Heaviside
         or Piecewise at a kink): zero away from the kink, as automatic differentiation
         has it, and numpy cannot evaluate them."""
         return self.sp.diff(expr, v).replace(self.sp.DiracDelta, lambda *args: self.sp.S.Zero)
-
-    def hessian(self) -> Callable[..., Any]:
-        """The Hessian as a function returning rows, compiled on first use."""
-        if self._hessian is None:
-            rows = [[self.derivative(g, v) for v in self.variables] for g in self.grads]
-            self._hessian = self.checked("Hessian", rows, cse=True)
-        return self._hessian
 
     def common_subexpressions(self, exprs: Any) -> Any:
         """:func:`sympy.cse` with temporaries named apart from the variables: sympy < 1.13
@@ -279,6 +312,24 @@ def _quiet(fun: Callable[..., Any]) -> Callable[..., Any]:
     return quiet
 
 
+class _Compiled(_Lambdified):
+    """numpy functions of one expression: built once, shared by equal providers."""
+
+    def __init__(self, expr: Any, variables: tuple[Any, ...]) -> None:
+        super().__init__(variables)
+        self.grads = [self.derivative(expr, v) for v in variables]
+        self.value = self.checked("value", expr)
+        self.value_and_grad = self.checked("gradient", [expr, *self.grads], cse=True)
+        self._hessian: Callable[..., Any] | None = None
+
+    def hessian(self) -> Callable[..., Any]:
+        """The Hessian as a function returning rows, compiled on first use."""
+        if self._hessian is None:
+            rows = [[self.derivative(g, v) for v in self.variables] for g in self.grads]
+            self._hessian = self.checked("Hessian", rows, cse=True)
+        return self._hessian
+
+
 def _heaviside(x: Any, h0: Any = 0.5) -> Any:
     return np.heaviside(x, h0)
 
@@ -294,6 +345,21 @@ def _compile(expr: Any, variables: tuple[Any, ...]) -> _Compiled:
     # Differentiating is the slow part (about 1 s for Rosenbrock at d = 100): a provider
     # built again from an equal expression reuses the compiled functions.
     return _Compiled(expr, variables)
+
+
+class _CompiledVector(_Lambdified):
+    """numpy functions of a list of expressions: the outputs, and outputs and Jacobian."""
+
+    def __init__(self, exprs: tuple[Any, ...], variables: tuple[Any, ...]) -> None:
+        super().__init__(variables)
+        entries = [self.derivative(e, v) for e in exprs for v in variables]
+        self.value = self.checked("value", list(exprs))
+        self.value_and_jacobian = self.checked("Jacobian", [list(exprs), *entries], cse=True)
+
+
+@functools.lru_cache(maxsize=32)
+def _compile_vector(exprs: tuple[Any, ...], variables: tuple[Any, ...]) -> _CompiledVector:
+    return _CompiledVector(exprs, variables)
 
 
 def _vector(entries: Sequence[Any], d: int) -> FloatArray:

@@ -9,7 +9,9 @@ any other callable receives a copy of ``x``. It stops the run by raising
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
@@ -19,7 +21,7 @@ from scipy.optimize import OptimizeResult
 from gradopt._typing import FloatArray
 from gradopt.exceptions import InvalidInputError
 
-__all__ = ["LAST_ITERATE", "Monitor"]
+__all__ = ["LAST_ITERATE", "Monitor", "interruptible"]
 
 Callback = Callable[..., Any]
 
@@ -93,3 +95,30 @@ class Monitor:
         if self._bar is not None:
             self._bar.close()
             self._bar = None
+
+
+@contextmanager
+def interruptible(provider: Any, what: str) -> Iterator[None]:
+    """A run that Ctrl-C can stop cleanly: the provider's worker processes are stopped
+    and the ``KeyboardInterrupt`` carries the last iterate that any :class:`Monitor` of
+    the run saw, as ``exc.intermediate_result`` (None before the first one)."""
+    last: list[OptimizeResult] = []
+    token = LAST_ITERATE.set(last)
+    try:
+        yield
+    except KeyboardInterrupt as exc:
+        close = getattr(provider, "close", None)  # FiniteDifference(workers=N)
+        if callable(close):
+            close()
+        result = last[0] if last else None
+        exc.intermediate_result = result  # type: ignore[attr-defined]
+        if sys.version_info >= (3, 11):
+            exc.add_note(
+                f"{what} was interrupted before its first iteration ended"
+                if result is None
+                else f"{what} was interrupted after iteration {result.nit}; the last "
+                "iterate is in this exception's intermediate_result"
+            )
+        raise
+    finally:
+        LAST_ITERATE.reset(token)

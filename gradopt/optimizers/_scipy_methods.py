@@ -73,6 +73,8 @@ class ScipyMethod:
         so that each difference costs a gradient, not a value and a gradient.
     since : (int, int)
         The first scipy version that has the method.
+    constraints : bool
+        Whether it accepts ``constraints``.
     """
 
     name: str
@@ -84,6 +86,7 @@ class ScipyMethod:
     forwards_to: str | None = None
     differences_gradients: bool = False
     since: tuple[int, int] = (1, 11)
+    constraints: bool = False
 
     @property
     def key(self) -> str:
@@ -106,11 +109,13 @@ _METHODS = (
     ScipyMethod("BFGS", True, _NONE, False, "_minimize_bfgs", (1,)),
     ScipyMethod("CG", True, _NONE, False, "_minimize_cg", (1,)),
     ScipyMethod("TNC", True, _NONE, True, "_minimize_tnc", (3,)),
-    ScipyMethod("SLSQP", True, _NONE, True, "_minimize_slsqp", (9,)),
+    ScipyMethod("SLSQP", True, _NONE, True, "_minimize_slsqp", (9,), constraints=True),
     ScipyMethod(
         "Newton-CG", True, _OPT, False, "_minimize_newtoncg", (1,), differences_gradients=True
     ),
-    ScipyMethod("trust-constr", True, _OPT, True, "_minimize_trustregion_constr", (0,)),
+    ScipyMethod(
+        "trust-constr", True, _OPT, True, "_minimize_trustregion_constr", (0,), constraints=True
+    ),
     ScipyMethod("trust-ncg", True, _HESSP, False, "_minimize_trust_ncg", (1,), _TRUST),
     ScipyMethod("trust-krylov", True, _HESSP, False, "_minimize_trust_krylov", (1,), _TRUST),
     ScipyMethod("dogleg", True, _DENSE, False, "_minimize_dogleg", (1,), _TRUST),
@@ -119,8 +124,18 @@ _METHODS = (
     ScipyMethod("Powell", False, _NONE, True, "_minimize_powell", (1, 2)),
     # scipy 1.16 replaced COBYLA's Fortran code (status 2: evaluation limit) by PRIMA's
     # (status 3: MAXFUN_REACHED, while 2 means a failed trust-region subproblem).
-    ScipyMethod("COBYLA", False, _NONE, True, "_minimize_cobyla", (3,) if _PRIMA_COBYLA else (2,)),
-    ScipyMethod("COBYQA", False, _NONE, True, "_minimize_cobyqa", (5, 6), since=(1, 14)),
+    ScipyMethod(
+        "COBYLA",
+        False,
+        _NONE,
+        True,
+        "_minimize_cobyla",
+        (3,) if _PRIMA_COBYLA else (2,),
+        constraints=True,
+    ),
+    ScipyMethod(
+        "COBYQA", False, _NONE, True, "_minimize_cobyqa", (5, 6), since=(1, 14), constraints=True
+    ),
 )
 
 SCIPY_METHODS: dict[str, ScipyMethod] = {m.key: m for m in _METHODS if m.since <= SCIPY_VERSION}

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -24,11 +24,13 @@ from gradopt._typing import FloatArray
 from gradopt.exceptions import InvalidInputError, MissingCapabilityError
 from gradopt.gradients import FiniteDifference, GradientProvider
 from gradopt.optimizers._box import Limits, check_bounds
+from gradopt.optimizers._constraints import CONSTRAINED, as_scipy
 from gradopt.optimizers._guard import Abort, EvaluationGuard
 from gradopt.optimizers._monitor import Monitor
 from gradopt.optimizers._results import Status, make_result
 from gradopt.optimizers._scipy_methods import HessianUse, ScipyMethod, callback_gets_result
 from gradopt.optimizers._scipy_options import check_options
+from gradopt.optimizers._spec import RunSpec
 from gradopt.optimizers._verdict import Verdict, refute_success
 
 __all__ = ["run_scipy"]
@@ -148,24 +150,16 @@ class _Iterates:
         )
 
 
-def run_scipy(
-    method: ScipyMethod,
-    provider: GradientProvider,
-    x0: FloatArray,
-    *,
-    bounds: Any,
-    tol: float | None,
-    options: Mapping[str, Any] | None,
-    callback: Callable[..., Any] | None,
-    progress: bool,
-) -> OptimizeResult:
+def run_scipy(method: ScipyMethod, provider: GradientProvider, spec: RunSpec) -> OptimizeResult:
     """Minimize with scipy's `method`; see :func:`gradopt.minimize`."""
+    x0 = spec.x0
     guard = EvaluationGuard(provider)
-    opts = check_options(method, options, guard.has_hessp)
-    limits = check_bounds(method, bounds, x0)
+    opts = check_options(method, spec.options, guard.has_hessp)
+    limits = check_bounds(method, spec)
+    constraints = _constraints(method, spec)
     _check_capability(method, guard)
     _warn_differences_of_differences(method, guard)
-    monitor = Monitor(callback, progress, total=opts.get("maxiter"))
+    monitor = Monitor(spec.callback, spec.progress, total=opts.get("maxiter"))
     try:
         try:
             track = _Iterates(guard, monitor, x0, method.uses_gradient)
@@ -178,8 +172,9 @@ def run_scipy(
                 x0=x0,
                 method=method.name,
                 bounds=limits.scipy,
-                tol=tol,
+                tol=spec.tol,
                 options=opts,
+                **constraints,
                 callback=track if callback_gets_result(method) else track.of_x,
                 **_derivatives(method, guard),
             )
@@ -198,7 +193,20 @@ def run_scipy(
             return track.result(Status.SOLVER_FAILED, what, method)
     finally:
         monitor.close()
-    return _translate(res, method, track, guard, limits)
+    return _translate(res, method, track, guard, limits, bool(constraints))
+
+
+def _constraints(method: ScipyMethod, spec: RunSpec) -> dict[str, Any]:
+    """``{"constraints": [...]}`` for scipy, or nothing when the run has none."""
+    if not spec.constraints:
+        return {}
+    if not method.constraints:
+        raise InvalidInputError(
+            f"method {method.name!r} does not accept constraints; use one of "
+            f"{', '.join(CONSTRAINED)}."
+        )
+    dense = method.key == "slsqp"  # SLSQP cannot take a sparse Jacobian
+    return {"constraints": as_scipy(spec.constraints, dense)}
 
 
 def _about_the_input(exc: Exception) -> bool:
@@ -217,6 +225,7 @@ def _translate(
     track: _Iterates,
     guard: EvaluationGuard,
     limits: Limits,
+    constrained: bool,
 ) -> OptimizeResult:
     x = np.asarray(res.x, dtype=np.float64)
     code = res.get("status")  # absent when bounds fix every variable
@@ -228,7 +237,9 @@ def _translate(
             detail = guard.could_not_recover()
         return track.result(Status.NON_FINITE, _and(detail, says), method)
     jac = _gradient_at(res, x, guard) if method.uses_gradient else None
-    if res.success:
+    if res.success and constrained:  # the gradient need not vanish: no verdict from it
+        status, detail = Status.SUCCESS, says
+    elif res.success:
         status, detail = Status.SUCCESS, says
         verdict = _verdict(x, float(res.fun), jac, guard, limits)
         if verdict.refuted is not None:

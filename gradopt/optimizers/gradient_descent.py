@@ -16,13 +16,14 @@ import numpy as np
 from scipy.optimize import OptimizeResult
 
 from gradopt._options import parse_options
-from gradopt._typing import FloatArray, as_point
+from gradopt._typing import FloatArray
 from gradopt.exceptions import InvalidInputError
 from gradopt.gradients import Analytic, FiniteDifference, GradientProvider
 from gradopt.optimizers._guard import Abort, EvaluationGuard
 from gradopt.optimizers._line_search import armijo_backtracking
 from gradopt.optimizers._monitor import Monitor
 from gradopt.optimizers._results import Status, make_result
+from gradopt.optimizers._spec import RunSpec, make_spec
 from gradopt.optimizers.options import GradientDescentOptions
 
 __all__ = ["gradient_descent", "run_gradient_descent"]
@@ -157,27 +158,23 @@ def _descend(
     return make_result(status, state.x, state.f, state.g, nit, guard.counts(), detail, **extra)
 
 
-def run_gradient_descent(
-    provider: GradientProvider,
-    x0: FloatArray,
-    *,
-    bounds: Any = None,
-    tol: float | None = None,
-    options: Mapping[str, Any] | None = None,
-    callback: Callable[..., Any] | None = None,
-    progress: bool = False,
-) -> OptimizeResult:
-    """Gradient descent on a provider; see :func:`gradopt.minimize`."""
-    if bounds is not None:
+def run_gradient_descent(provider: GradientProvider, spec: RunSpec) -> OptimizeResult:
+    """Gradient descent on a provider (a runner); see :func:`gradopt.minimize`."""
+    if spec.bounds is not None:
         raise InvalidInputError(
             "gradient descent does not accept bounds; use method='L-BFGS-B' or 'TNC'."
         )
-    if tol is not None and (options is None or isinstance(options, Mapping)):
-        options = {"gtol": tol, **(options or {})}  # as scipy: an explicit gtol option wins
+    if spec.constraints:
+        raise InvalidInputError(
+            "gradient descent does not accept constraints; use method='SLSQP' or 'trust-constr'."
+        )
+    options: Mapping[str, Any] = spec.options
+    if spec.tol is not None:
+        options = {"gtol": spec.tol, **options}  # as scipy: an explicit gtol option wins
     opts = parse_options(GradientDescentOptions, options, _WHAT)
-    monitor = Monitor(callback, progress, total=opts.max_iter)
+    monitor = Monitor(spec.callback, spec.progress, total=opts.max_iter)
     try:
-        return _descend(EvaluationGuard(provider, remember=False), x0, opts, monitor)
+        return _descend(EvaluationGuard(provider, remember=False), spec.x0, opts, monitor)
     finally:
         monitor.close()
 
@@ -259,11 +256,5 @@ def gradient_descent(
     if not isinstance(args, tuple):
         args = (args,)
     provider = _provider_for(fun, jac, args)
-    return run_gradient_descent(
-        provider,
-        as_point(x0, "x0"),
-        tol=tol,
-        options=options,
-        callback=callback,
-        progress=progress,
-    )
+    spec = make_spec(x0, tol=tol, options=options, callback=callback, progress=progress)
+    return run_gradient_descent(provider, spec)

@@ -2,48 +2,33 @@
 
 from __future__ import annotations
 
-import math
-import sys
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from typing import Any
 
-import numpy as np
 import scipy
 from scipy.optimize import OptimizeResult
 
-from gradopt._typing import ArrayLike, FloatArray, as_point
+from gradopt._typing import ArrayLike
 from gradopt.exceptions import InvalidInputError
-from gradopt.gradients import FiniteDifference, GradientProvider
-from gradopt.optimizers._monitor import LAST_ITERATE
+from gradopt.gradients import GradientProvider
+from gradopt.optimizers._constraints import check_constraints
+from gradopt.optimizers._monitor import interruptible
 from gradopt.optimizers._scipy_methods import SCIPY_METHODS, UNAVAILABLE, ScipyMethod
 from gradopt.optimizers._scipy_runner import run_scipy
+from gradopt.optimizers._spec import Runner, RunSpec, make_spec
 from gradopt.optimizers.gradient_descent import run_gradient_descent
 
 __all__ = ["available_methods", "minimize"]
 
 
-class _Runner(Protocol):
-    def __call__(
-        self,
-        provider: GradientProvider,
-        x0: FloatArray,
-        *,
-        bounds: Any,
-        tol: float | None,
-        options: Mapping[str, Any] | None,
-        callback: Callable[..., Any] | None,
-        progress: bool,
-    ) -> OptimizeResult: ...
-
-
-def _scipy_runner(method: ScipyMethod) -> _Runner:
-    def run(provider: GradientProvider, x0: FloatArray, **kwargs: Any) -> OptimizeResult:
-        return run_scipy(method, provider, x0, **kwargs)
+def _scipy_runner(method: ScipyMethod) -> Runner:
+    def run(provider: GradientProvider, spec: RunSpec) -> OptimizeResult:
+        return run_scipy(method, provider, spec)
 
     return run
 
 
-_RUNNERS: dict[str, tuple[str, _Runner]] = {
+_RUNNERS: dict[str, tuple[str, Runner]] = {
     "gradient-descent": ("gradient-descent", run_gradient_descent),
     **{key: (m.name, _scipy_runner(m)) for key, m in SCIPY_METHODS.items()},
 }
@@ -63,12 +48,14 @@ def available_methods() -> list[str]:
 def minimize(
     provider: GradientProvider,
     x0: ArrayLike,
-    method: str = "L-BFGS-B",
+    method: str | Runner = "L-BFGS-B",
     bounds: Any = None,
     tol: float | None = None,
     options: Mapping[str, Any] | None = None,
     callback: Callable[..., Any] | None = None,
     progress: bool = False,
+    *,
+    constraints: Any = (),
 ) -> OptimizeResult:
     """Minimize the function behind `provider`, starting at `x0`.
 
@@ -79,17 +66,22 @@ def minimize(
         :class:`~gradopt.FiniteDifference`, :class:`~gradopt.Autograd`, ...).
     x0 : array_like
         Starting point, a scalar or 1-D array of finite numbers.
-    method : str, default "L-BFGS-B"
+    method : str or callable, default "L-BFGS-B"
         ``"gradient-descent"`` (gradopt's own) or a method of
         :func:`scipy.optimize.minimize`: "L-BFGS-B", "BFGS", "CG", "TNC", "SLSQP",
         "Newton-CG", "trust-constr", "trust-ncg", "trust-krylov", "dogleg", "trust-exact"
         and the derivative-free "Nelder-Mead", "Powell", "COBYLA", "COBYQA". scipy
         methods get value and gradient from one call (``jac=True``) and the provider's
         ``hessp`` when they use it; "trust-ncg" and "trust-krylov" need it, "dogleg" and
-        "trust-exact" need a full Hessian, built from d products.
+        "trust-exact" need a full Hessian, built from d products. Or an optimizer of
+        your own: a callable ``runner(provider, spec) -> OptimizeResult`` that gets
+        the checked :class:`~gradopt.optimizers.RunSpec` (``x0``, ``bounds``,
+        ``constraints``, ``tol``, ``options``, ``callback``, ``progress``).
     bounds : sequence of (low, high) or scipy.optimize.Bounds, optional
         For the methods that take bounds; None, -inf or inf leaves a side open, NaN is
-        refused (as by :class:`~gradopt.FiniteDifference`), `x0` must lie inside.
+        refused (as by :class:`~gradopt.FiniteDifference`), `x0` must lie inside. A
+        variable with ``low == high`` is fixed (its gradient from a bounded
+        :class:`~gradopt.FiniteDifference` is 0 and costs no call of f).
     tol : float, optional
         Passed to scipy as ``tol``; for gradient descent, ``gtol``.
     options : dict, optional
@@ -103,6 +95,12 @@ def minimize(
         Raising ``StopIteration`` or returning True stops the run.
     progress : bool, default False
         Show a tqdm progress bar (iteration, f, ||g||) on stderr.
+    constraints : Constraint, scipy constraint, dict, or a sequence of them, optional
+        For "SLSQP", "trust-constr", "COBYLA" and "COBYQA":
+        :class:`~gradopt.Constraint` (``lb <= fun(x) <= ub``, its Jacobian from a gradopt
+        provider), scipy's ``NonlinearConstraint`` and ``LinearConstraint``, or scipy's
+        dicts. Bounds no point satisfies (``lb > ub``) are an error. A constrained run's
+        claimed success is not checked against the gradient (it need not vanish there).
 
     Returns
     -------
@@ -142,6 +140,16 @@ def minimize(
             "provider must be a GradientProvider (e.g. Analytic, FiniteDifference, "
             f"Autograd); got {type(provider).__name__}."
         )
+    run = _runner(method)
+    spec = make_spec(x0, bounds, check_constraints(constraints), tol, options, callback, progress)
+    with interruptible(provider, "gradopt.minimize"):
+        return run(provider, spec)
+
+
+def _runner(method: Any) -> Runner:
+    """The runner `method` names (case-insensitive), or `method` itself if callable."""
+    if callable(method) and not isinstance(method, str):
+        return method  # type: ignore[no-any-return]
     if isinstance(method, str) and method.lower() in UNAVAILABLE:
         since = ".".join(map(str, UNAVAILABLE[method.lower()].since))
         raise InvalidInputError(
@@ -149,46 +157,7 @@ def minimize(
         )
     if not isinstance(method, str) or method.lower() not in _RUNNERS:
         raise InvalidInputError(
-            f"unknown method {method!r}; valid methods: {', '.join(available_methods())}."
+            f"unknown method {method!r}; valid methods: {', '.join(available_methods())}, "
+            "or a callable runner(provider, spec)."
         )
-    if tol is not None and not (
-        isinstance(tol, int | float | np.floating)
-        and not isinstance(tol, bool)
-        and math.isfinite(tol)
-        and tol > 0
-    ):
-        raise InvalidInputError(f"tol must be a positive number or None; got {tol!r}.")
-    _, run = _RUNNERS[method.lower()]
-    last: list[OptimizeResult] = []
-    token = LAST_ITERATE.set(last)
-    try:
-        return run(
-            provider,
-            as_point(x0, "x0"),
-            bounds=bounds,
-            tol=tol,
-            options=options,
-            callback=callback,
-            progress=progress,
-        )
-    except KeyboardInterrupt as exc:
-        _interrupted(exc, provider, last[0] if last else None)
-        raise
-    finally:
-        LAST_ITERATE.reset(token)
-
-
-def _interrupted(
-    exc: KeyboardInterrupt, provider: GradientProvider, last: OptimizeResult | None
-) -> None:
-    """Stop the provider's worker processes; hand the last iterate back on `exc`."""
-    if isinstance(provider, FiniteDifference):
-        provider.close()
-    exc.intermediate_result = last  # type: ignore[attr-defined]
-    if sys.version_info >= (3, 11):
-        exc.add_note(
-            "gradopt.minimize was interrupted before its first iteration ended"
-            if last is None
-            else f"gradopt.minimize was interrupted after iteration {last.nit}; the last "
-            "iterate is in this exception's intermediate_result"
-        )
+    return _RUNNERS[method.lower()][1]

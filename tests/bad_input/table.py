@@ -27,11 +27,13 @@ def all_cases() -> list[Case]:
         cases_optimizers,
         cases_providers,
         cases_tools,
+        cases_vector,
     )
 
     return [
         *cases_providers.CASES,
         *cases_optimizers.CASES,
+        *cases_vector.CASES,
         *cases_tools.CASES,
         *cases_estimators.CASES,
         *cases_cli.CASES,

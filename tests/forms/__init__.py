@@ -20,10 +20,16 @@ from tests.problems import Problem
 __all__ = ["PROVIDERS", "provider_factories"]
 
 PROVIDERS: dict[str, Callable[[Problem], GradientProvider]] = {
-    "analytic": lambda p: Analytic(p.fun, p.grad, p.hessp),
+    "analytic": lambda p: (
+        Analytic(p.fun, jacobian=p.grad) if p.vector else Analytic(p.fun, p.grad, p.hessp)
+    ),
     # (copies: one problem's f writes into its argument, which grad then must not see)
-    "analytic-fused": lambda p: Analytic(
-        p.fun, value_and_grad=lambda x: (p.fun(x.copy()), p.grad(x.copy())), hessp=p.hessp
+    "analytic-fused": lambda p: (
+        Analytic(p.fun, jacobian=lambda x: p.grad(x.copy()))
+        if p.vector
+        else Analytic(
+            p.fun, value_and_grad=lambda x: (p.fun(x.copy()), p.grad(x.copy())), hessp=p.hessp
+        )
     ),
     "forward": lambda p: FiniteDifference(p.fun, method="forward"),
     "backward": lambda p: FiniteDifference(p.fun, method="backward"),

@@ -4,7 +4,8 @@ A sympy expression is not array code, so each problem's form is written out here
 ``provider(problem)`` builds :class:`gradopt.Symbolic` from it; a problem without one
 (e.g. ``copysign``, whose -0.0 sympy cannot tell from 0.0) is skipped with that reason.
 
->>> sorted(set(p.name for p in PROBLEMS) - set(FORMS))
+>>> from tests.problems import VECTOR_PROBLEMS
+>>> sorted(set(p.name for p in PROBLEMS + VECTOR_PROBLEMS) - set(FORMS))
 []
 """
 
@@ -65,6 +66,21 @@ FORMS: dict[str, Callable[[int], Any]] = {
     "exp-sin": lambda d: sum(sp.exp(xi) * sp.sin(xi) for xi in _symbols(d)),
     # test_contract's own problems
     "doubles": lambda d: _symbols(d)[0] ** 2 + _symbols(d)[-1] ** 2,  # after doubling x
+    # vector-valued problems: lists of expressions
+    "rosen-residuals-d6": lambda d: [
+        *(10 * (_symbols(d)[i + 1] - _symbols(d)[i] ** 2) for i in range(d - 1)),
+        *(1 - _symbols(d)[i] for i in range(d - 1)),
+    ],
+    "exp-sin-each": lambda d: [sp.exp(xi) * sp.sin(xi) for xi in _symbols(d)],
+    "two-of-five": lambda d: [
+        sum(sp.sin(xi) for xi in _symbols(d)),
+        _symbols(d)[0] * _symbols(d)[4],
+    ],
+    "three-of-scalar": lambda d: [
+        sp.sin(_symbols(1)[0]),
+        _symbols(1)[0] ** 3,
+        sp.exp(-_symbols(1)[0]),
+    ],
 }
 
 

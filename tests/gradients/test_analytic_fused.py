@@ -45,7 +45,7 @@ def test_value_alone_uses_the_cheaper_fun() -> None:
 
 
 def test_needs_a_gradient_of_some_kind() -> None:
-    with pytest.raises(InvalidInputError, match="grad= or value_and_grad="):
+    with pytest.raises(InvalidInputError, match="grad=, value_and_grad= or jacobian="):
         Analytic(lambda x: 0.0)
     with pytest.raises(InvalidInputError, match="value_and_grad must be callable"):
         Analytic(lambda x: 0.0, value_and_grad=3)

@@ -67,7 +67,8 @@ def test_central_at_a_bound_uses_the_one_sided_second_order_formula() -> None:
     p = FiniteDifference(f, "central", bounds=BOUNDS)
     g = p.grad(x)
     assert p.nfev == 2 * 4 + 1  # f(x) is needed by the one-sided formula
-    steps = [pt[0] - x[0] for pt in f.points[1:3]]  # coordinate 0 sits on its upper bound
+    # coordinate 0 sits on its upper bound
+    steps = [pt[0] - x[0] for pt in f.points[1:] if pt[0] != x[0]]
     assert steps[0] < 0 and steps[1] == pytest.approx(2 * steps[0])
     assert abs(g[0] - grad(x)[0]) / abs(grad(x)[0]) < 1e-8  # second order, not first
     interior = FiniteDifference(fun, "central").grad(x)
@@ -155,10 +156,12 @@ def test_bad_bounds() -> None:
         FiniteDifference(fun, bounds=3)
     with pytest.raises(InvalidInputError, match="no NaN"):
         FiniteDifference(fun, bounds=[(np.nan, 1)])
-    with pytest.raises(InvalidInputError, match="bounds has 2 pairs but x has 4 coordinates"):
+    with pytest.raises(
+        InvalidInputError, match=r"one \(low, high\) pair per coordinate of x \(4\); got 2 pairs"
+    ):
         FiniteDifference(fun, bounds=[(0, 1), (0, 1)]).grad(np.full(4, 0.5))
-    with pytest.raises(InvalidInputError, match="bounds fix coordinate 1"):
-        FiniteDifference(fun, bounds=[(0, 1), (0.5, 0.5)]).grad(np.full(2, 0.5))
+    with pytest.raises(InvalidInputError, match="got 1 pair "):  # one bounds type: as minimize
+        FiniteDifference(fun, bounds=[(0, 1)]).grad(np.full(4, 0.5))
 
 
 def test_richardson_shrinks_its_steps_inside_the_box_and_keeps_its_error_estimate() -> None:
@@ -188,7 +191,7 @@ def test_a_box_tight_on_both_sides_shortens_the_central_step() -> None:
     # shortens to 0.03 (the one-sided formula would get half of 0.05); at 0.03 the room
     # above (0.02) is too short and the one-sided formula goes down with 0.03.
     p = FiniteDifference(np.exp, "central", step=0.1, bounds=[(-0.03, 0.05)] * 2)
-    scheme, h = p._layout(np.array([0.0, 0.03]))
+    scheme, h, _ = p._layout(np.array([0.0, 0.03]))
     np.testing.assert_allclose(np.abs(h), [0.03, 0.03])
     assert list(scheme.mask) == [False, True]
 

@@ -120,3 +120,38 @@ def test_dask_errors_keep_their_attributes_and_time_out(dask_executor: Executor)
 
     with pytest.raises(EvaluationTimeoutError, match=r"timeout=0.1 s at coordinate 0"):
         FiniteDifference(slow, executor=dask_executor, timeout=0.1).grad(X)
+
+
+def test_dask_jacobians_dense_and_sparse_are_the_serial_ones(dask_executor: Executor) -> None:
+    import scipy.sparse as sp
+
+    shift = 0.5
+
+    def banded(x: Any) -> Any:  # f_i depends on x_i and x_{i+1}: 2 groups of columns
+        return np.append(np.exp(x[:-1] - shift) * np.sin(x[1:]), x[-1] ** 2)
+
+    structure = sp.csr_array(np.eye(X.size) + np.eye(X.size, k=1))
+    for sparsity in (None, structure):
+        for method in ("central", "richardson"):
+            serial = FiniteDifference(banded, method, sparsity=sparsity)  # type: ignore[arg-type]
+            dask = FiniteDifference(banded, method, sparsity=sparsity, executor=dask_executor)  # type: ignore[arg-type]
+            (f_dask, j_dask), (f_serial, j_serial) = (
+                dask.value_and_jacobian(X),
+                serial.value_and_jacobian(X),
+            )
+            assert np.array_equal(f_dask, f_serial)
+            assert (j_dask != j_serial).sum() == 0  # bit for bit (dense or sparse)
+            assert (dask.nfev, dask.njev) == (serial.nfev, serial.njev)
+
+
+def test_dask_jacobian_times_out(dask_executor: Executor) -> None:
+    def slow(x: Any) -> Any:
+        import time
+
+        if x[2] != X[2]:
+            time.sleep(2.0)  # a Dask task cannot be stopped: it runs on, briefly
+        return np.sin(x)
+
+    # A margin that a fast task does not reach on a loaded machine (0.1 s did, once).
+    with pytest.raises(EvaluationTimeoutError, match=r"timeout=0.5 s at coordinate 2"):
+        FiniteDifference(slow, executor=dask_executor, timeout=0.5).jacobian(X)

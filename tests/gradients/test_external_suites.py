@@ -51,7 +51,7 @@ def theory_tolerance(p: FiniteDifference, case: Case, method: str) -> np.ndarray
     """Twice the error model of `method` at the steps `p` takes at ``case.x``."""
     x = np.atleast_1d(np.asarray(case.x, dtype=float))
     truth = np.reshape(case.grad(case.x), -1)
-    scheme, h = p._layout(x)
+    scheme, h, _ = p._layout(x)
     f2, f3 = _higher(case, x, np.zeros_like(h) if method == "complex" else h)
     magnitude = abs(float(case.fun(case.x))) if case.magnitude is None else case.magnitude
     scale = case.ulps * case.eps * (magnitude + np.abs(x * truth))
@@ -105,7 +105,7 @@ def _richardson_bound(case: Case, p: FiniteDifference, truth: np.ndarray) -> np.
     """How small the estimate must be: ``sqrt(eps)`` of the gradient's scale, plus a
     thousand times the round-off of one value of f over the smallest first-round step."""
     x = np.atleast_1d(np.asarray(case.x, dtype=float))
-    _, h = p._layout(x)
+    _, h, _ = p._layout(x)
     smallest = np.abs(h) / RATIO ** (LEVELS - 1)
     magnitude = case.magnitude
     if magnitude is None:  # the size of f's values at the first step on either side

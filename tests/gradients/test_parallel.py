@@ -11,8 +11,8 @@ import multiprocessing
 import os
 import sys
 import threading
-from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -26,6 +26,8 @@ from gradopt.exceptions import (
     NonFiniteEvaluationError,
     ObjectiveError,
 )
+from gradopt.gradients._groups import Groups
+from gradopt.gradients._schemes import Difference, Stencil
 
 METHODS = ["forward", "backward", "central", "complex"]
 X = np.linspace(-0.9, 1.3, 7)
@@ -72,18 +74,6 @@ def raise_unpicklable(x: Any) -> float:
 def children() -> set[int]:
     """Process ids of this process's live children (other pools' included)."""
     return {c.pid for c in multiprocessing.active_children() if c.pid is not None}
-
-
-@pytest.fixture(scope="module")
-def threads() -> Iterator[ThreadPoolExecutor]:
-    with ThreadPoolExecutor(2) as pool:
-        yield pool
-
-
-@pytest.fixture(scope="module")
-def processes() -> Iterator[ProcessPoolExecutor]:
-    with ProcessPoolExecutor(2) as pool:
-        yield pool
 
 
 def make(mode: str, fun: Callable[..., Any], method: str, request: Any) -> FiniteDifference:
@@ -389,25 +379,10 @@ def test_any_executor_subclass_works() -> None:
     assert np.array_equal(p.grad(X), FiniteDifference(objective).grad(X))
 
 
-class FivePoint:
-    """A duck-typed scheme (no Scheme subclass, no name): x ± h, x ± 2h per coordinate."""
-
-    offsets = (1.0, -1.0, 2.0, -2.0)
-    uses_f0 = False
-
-    def iter_points(self, x: Any, h: Any) -> Iterator[Any]:
-        for j in range(x.size):
-            for o in self.offsets:
-                p = x.copy()
-                p[j] += o * h[j]
-                yield p
-
-    def points(self, x: Any, h: Any) -> Any:
-        return np.array(list(self.iter_points(x, h)))
-
-    def combine(self, values: Any, f0: Any, h: Any) -> Any:
-        v = values.reshape(-1, 4)
-        return (8 * (v[:, 0] - v[:, 1]) - (v[:, 2] - v[:, 3])) / (12 * h)
+#: A new formula is one Difference: x ± h, x ± 2h per coordinate (fourth order).
+FIVE_POINT = Difference(
+    "five-point", 1e-3, (1.0, -1.0, 2.0, -2.0), (8 / 12, -8 / 12, -1 / 12, 1 / 12)
+)
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -416,9 +391,12 @@ def test_any_scheme_with_the_interface_runs_in_parallel(mode: str, request: Any)
     h = np.full(X.size, 1e-3)
     serial = FiniteDifference(objective)
     par = make(mode, objective, "central", request)
-    expected = serial._evaluate_points(X, h, FivePoint())
-    assert np.array_equal(par._evaluate_points(X, h, FivePoint()), expected)
+    groups = Groups.each(X.size)
+    expected = serial._evaluate_points(X, h, FIVE_POINT, groups, False)
+    assert np.array_equal(par._evaluate_points(X, h, FIVE_POINT, groups, False), expected)
     assert par.nfev == serial.nfev == 4 * X.size
+    g = FIVE_POINT.combine(expected, Stencil(X, h, groups)).value[0]
+    np.testing.assert_allclose(g, FiniteDifference(objective, "richardson").grad(X), rtol=1e-9)
 
 
 @pytest.mark.parametrize("where", ["threads", "workers=2"])
@@ -445,7 +423,7 @@ def test_no_workers_outlive_a_script_that_never_closes() -> None:
         "from gradopt import FiniteDifference\n"
         "p = FiniteDifference(lambda x: float(np.sum(x**2)), workers=2)\n"
         "p.grad(np.ones(4))\n"
-        "print(' '.join(str(q.pid) for q in p._evaluator._pool._processes))\n"
+        "print(' '.join(str(q.pid) for q in p._calls.evaluator._pool._processes))\n"
     )
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     out = subprocess.run(

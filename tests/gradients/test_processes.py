@@ -89,7 +89,7 @@ def hang_on_workers(x: Any) -> float:
 
 
 def workers_of(p: FiniteDifference) -> list[int]:
-    pool = p._evaluator._pool  # type: ignore[attr-defined]
+    pool = p._calls.evaluator._pool  # type: ignore[attr-defined]
     return [] if pool is None else [q.pid for q in pool._processes]
 
 
@@ -438,10 +438,10 @@ def test_exit_waits_for_no_hung_worker_and_no_failed_start() -> None:
 
         p = FiniteDifference(f, workers=2)
         threading.Thread(target=lambda: p.grad(np.ones(3)), daemon=False).start()
-        while p._evaluator._pool is None:
+        while p._calls.evaluator._pool is None:
             time.sleep(0.01)
         time.sleep(0.2)
-        print(*[w.pid for w in p._evaluator._pool._processes], flush=True)
+        print(*[w.pid for w in p._calls.evaluator._pool._processes], flush=True)
         """
     )
     out, err = proc.communicate(timeout=20)

@@ -11,6 +11,9 @@ from scipy.optimize import rosen, rosen_der
 
 from gradopt import FiniteDifference
 from gradopt.exceptions import MissingCapabilityError
+from gradopt.gradients._groups import Groups
+from gradopt.gradients._richardson import ladder
+from gradopt.gradients._schemes import Stencil
 from gradopt.gradients.finite_difference import METHODS as SCHEMES
 from tests.problems import PROBLEMS
 from tests.problems import Problem as SharedProblem
@@ -128,12 +131,12 @@ def test_scheme_is_registered_and_lays_out_its_points_like_any_scheme() -> None:
     scheme = SCHEMES["richardson"]
     x = np.array([0.3, -2.0, 5.0])
     h = scheme.default_step(x)
-    batch = scheme.points(x, h)
-    assert batch.shape == (10 * 3, 3) == (scheme.evaluations_per_gradient(3), 3)
-    np.testing.assert_array_equal(batch, np.array(list(scheme.iter_points(x, h))))
+    batch = scheme.points(x, h, Groups.each(3))
+    assert batch.shape == (10 * 3, 3) == (scheme.count(Groups.each(3)), 3)
+    np.testing.assert_array_equal(batch, np.array(list(scheme.iter_points(x, h, Groups.each(3)))))
     # Powers of two: every step of the ladder is taken exactly.
     assert np.all(np.log2(h) == np.round(np.log2(h)))
-    steps = scheme.ladder(h)
+    steps = ladder(h)
     np.testing.assert_array_equal((x + steps) - x, steps)
     np.testing.assert_array_equal(x - (x - steps), steps)
 
@@ -145,8 +148,10 @@ def test_one_round_is_exact_for_odd_polynomials_of_degree_at_most_9() -> None:
     x = np.array([0.7, -0.4])
     h = scheme.default_step(x)
     f = lambda p: float(np.sum(p**9 - 3 * p**7))  # noqa: E731
-    values = np.array([f(p) for p in scheme.iter_points(x, h)])
-    np.testing.assert_allclose(scheme.combine(values, None, h), 9 * x**8 - 21 * x**6, rtol=1e-13)
+    one = Groups.each(2)
+    values = np.array([[f(p)] for p in scheme.iter_points(x, h, one)])
+    g = scheme.combine(values, Stencil(x, h, one)).value[0]  # one round only, no evaluate
+    np.testing.assert_allclose(g, 9 * x**8 - 21 * x**6, rtol=1e-13)
 
 
 def test_error_estimate_is_cached_with_the_gradient() -> None:

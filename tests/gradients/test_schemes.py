@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gradopt.gradients._schemes import Scheme
+from gradopt.gradients._groups import Groups
+from gradopt.gradients._schemes import Scheme, Stencil
 from gradopt.gradients.finite_difference import METHODS as SCHEMES
 
 EPS = float(np.finfo(np.float64).eps)
@@ -15,11 +16,18 @@ EPS = float(np.finfo(np.float64).eps)
 def test_batch_and_iterated_points_agree(scheme: Scheme) -> None:
     x = np.array([0.5, -3.0, 1e4])
     h = scheme.default_step(x)
-    batch = scheme.points(x, h)
-    one_by_one = np.array(list(scheme.iter_points(x, h)))
-    np.testing.assert_array_equal(batch, one_by_one)
-    assert batch.shape == (scheme.evaluations_per_gradient(3), 3)
-    np.testing.assert_array_equal(x, [0.5, -3.0, 1e4])
+    for groups in (
+        Groups.each(3),
+        Groups(np.array([0, 1, 0]), 2),
+        Groups(np.array([1, -1, 0]), 2),
+    ):
+        batch = scheme.points(x, h, groups)
+        one_by_one = np.array(list(scheme.iter_points(x, h, groups)))
+        np.testing.assert_array_equal(batch, one_by_one)
+        assert batch.shape == (scheme.count(groups), 3)
+        moved = batch != x
+        assert not moved[:, groups.of < 0].any()  # coordinates outside every group stay
+        np.testing.assert_array_equal(x, [0.5, -3.0, 1e4])
 
 
 @pytest.mark.parametrize("scheme", SCHEMES.values(), ids=lambda s: s.name)
@@ -32,10 +40,14 @@ def test_combine_gives_the_gradient_of_a_quadratic(scheme: Scheme) -> None:
         return complex(z @ a @ z / 2 + b @ z)
 
     h = scheme.default_step(x)
-    values = np.array([f(p) for p in scheme.iter_points(x, h)])
+    groups = Groups.each(3)
+    values = np.array([[f(p)] for p in scheme.iter_points(x, h, groups)])
     if not scheme.imaginary:
         values = values.real
-    g = scheme.combine(values, f(x).real, h)
+    estimate = scheme.combine(values, Stencil(x, h, groups, np.array([f(x).real])))
+    assert estimate.value.shape == (1, 3)
+    assert (estimate.error is None) != scheme.estimates_error
+    g = estimate.value[0]
     truth = a @ x + b
     tol = {"forward": 1e-7, "backward": 1e-7, "central": 1e-10, "complex": 1e-15}
     tol["richardson"] = 1e-13  # exact for a quadratic: round-off over steps ~0.06 only

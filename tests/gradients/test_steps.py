@@ -105,7 +105,7 @@ def test_complex_step_refuses_a_dropped_imaginary_part() -> None:
     assert float(FiniteDifference(lambda x: x**2, "complex").grad(0.0)) == 0.0
     assert np.all(FiniteDifference(lambda x: 0 * x[0] + 3.0, "complex").grad(np.ones(2)) == 0)
     # ... nor inside a box (the check stays inside it).
-    g = FiniteDifference(lambda x: np.sum(x**2), "complex", bounds=[(0, 1)]).grad(np.zeros(3))
+    g = FiniteDifference(lambda x: np.sum(x**2), "complex", bounds=[(0, 1)] * 3).grad(np.zeros(3))
     assert np.all(g == 0)
 
 

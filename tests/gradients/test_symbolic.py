@@ -87,8 +87,11 @@ def test_non_expressions_are_named() -> None:
         with pytest.raises(InvalidInputError, match=f"got {type(bad).__name__}"):
             Symbolic(bad, ["x"])
     assert Symbolic(np.float64(2.5), ["x"]).value(1.0) == 2.5  # a constant
-    with pytest.raises(InvalidInputError, match="scalar expression"):
-        Symbolic(sp.Matrix([sp.Symbol("x")]), ["x"])
+    with pytest.raises(InvalidInputError, match="scalar expression or a list of them"):
+        Symbolic(sp.Matrix([[sp.Symbol("x"), 1], [2, 3]]), ["x"])
+    with pytest.raises(InvalidInputError, match="got list"):
+        Symbolic([["x"]], ["x"])
+    assert Symbolic(sp.Matrix([sp.Symbol("x")]), ["x"]).jacobian(2.0).tolist() == [[1.0]]
 
 
 @pytest.mark.parametrize(

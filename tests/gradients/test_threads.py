@@ -154,3 +154,38 @@ def test_counts_are_exact_at_one_shared_point(switch_often: None) -> None:
     run_in_threads(lambda t: [shared.value_and_grad(PROB.x) for _ in range(CALLS)])
     assert (shared.nfev, shared.ngev) == (calls["f"], calls["grad"])
     assert 1 <= shared.ngev <= THREADS and 1 <= shared.nfev <= THREADS
+
+
+@pytest.mark.parametrize("name", ["central", "richardson", "autograd"])
+def test_jacobians_from_eight_threads(name: str, switch_often: None) -> None:
+    """Outputs and Jacobians of a vector-valued function: one cache entry replaced whole,
+    so each call answers for its own point and the counts are exact. (Autograd on a
+    function with fewer outputs than coordinates: always reverse mode; with more, the
+    mode of the first calls depends on which thread learns m first.)"""
+    vec = problem("two-of-five" if name == "autograd" else "rosen-residuals-d6")
+    make: Callable[[], BaseProvider] = {
+        "central": lambda: FiniteDifference(vec.fun),
+        "richardson": lambda: FiniteDifference(vec.fun, method="richardson"),
+        "autograd": provider_factories(vec)["autograd"],
+    }[name]
+    calls = CALLS // 20
+    reference = make()
+    expected = {
+        (t, k): reference.value_and_jacobian(vec.x + 1e-3 * (t * calls + k))
+        for t in range(THREADS)
+        for k in range(calls)
+    }
+    shared = make()
+    wrong: list[tuple[int, int]] = []
+
+    def work(t: int) -> None:
+        for k in range(calls):
+            f, jac = shared.value_and_jacobian(vec.x + 1e-3 * (t * calls + k))
+            if not (
+                np.array_equal(f, expected[t, k][0]) and np.array_equal(jac, expected[t, k][1])
+            ):
+                wrong.append((t, k))
+
+    run_in_threads(work)
+    assert wrong == []
+    assert (shared.njev, shared.nfev) == (reference.njev, reference.nfev)

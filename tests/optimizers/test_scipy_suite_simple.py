@@ -14,6 +14,7 @@ import scipy.optimize
 from numpy.testing import assert_allclose
 from scipy.optimize import Bounds, rosen, rosen_der, rosen_hess
 
+from gradopt import Analytic, minimize
 from gradopt.exceptions import InvalidInputError
 from gradopt.optimizers import Status, available_methods
 from tests.optimizers.scipy_shim import (
@@ -23,11 +24,21 @@ from tests.optimizers.scipy_shim import (
 )
 
 
-def test_custom_method_is_refused() -> None:
-    """test_custom, test_gh10771: scipy takes a callable as method; gradopt.minimize
-    takes names (documented) and its own gradient descent plugs into scipy instead."""
+def test_custom_method_is_a_runner() -> None:
+    """test_custom, test_gh10771: scipy takes a callable ``method(fun, x0, ...)``;
+    gradopt.minimize takes a callable runner ``method(provider, spec)`` (its own gradient
+    descent plugs into scipy the other way round)."""
+    seen = []
+
+    def runner(provider: Any, spec: Any) -> Any:
+        seen.append((spec.x0.tolist(), spec.tol, dict(spec.options)))
+        return {"x": spec.x0, "fun": provider.value(spec.x0)}
+
+    provider = Analytic(rosen, rosen_der)
+    res = minimize(provider, [1.0, 1.0], method=runner, tol=1e-3, options={"a": 1})
+    assert seen == [([1.0, 1.0], 1e-3, {"a": 1})] and res["fun"] == 0.0
     with pytest.raises(InvalidInputError, match="unknown method"):
-        gradopt_minimize(rosen, [1.0, 1.0], method=lambda *a, **k: None)  # type: ignore[arg-type]
+        minimize(provider, [1.0, 1.0], method=3)  # type: ignore[arg-type]
 
 
 TOL_METHODS = scipy_methods_but(
