@@ -302,10 +302,13 @@ class HuberRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         verdict = judge(result, gradient, self.tol, self.max_iter, kinked)
         if not verdict.converged or kinked:
             # The minimum may have sigma at its bound however far from it the solver
-            # stopped (with epsilon = 1 it always has: L never decreases in sigma).
+            # stopped (with epsilon = 1 it always has: L never decreases in sigma); an
+            # uncertified point there is kept only where sigma belongs on the bound.
+            on_bound = kinked or objective.epsilon == 1.0
             short = not verdict.converged and self.max_iter > 0  # 0: keep the start
-            descend = kinked or short or objective.epsilon == 1.0
-            polished = polish_kink(objective, theta, loss, descend=descend)
+            polished = polish_kink(
+                objective, theta, loss, descend=on_bound or short, uncertified=on_bound
+            )
             if polished is not None:
                 theta, loss, grad = polished.theta, polished.loss, polished.grad
                 verdict = (

@@ -63,16 +63,16 @@ class Polished:
 
 
 def polish_kink(
-    objective: HuberObjective, theta: FloatArray, loss: float, *, descend: bool
+    objective: HuberObjective, theta: FloatArray, loss: float, *, descend: bool, uncertified: bool
 ) -> Polished | None:
     """A minimiser with sigma at its bound at least as good as the fit `theta` (of
     objective value `loss`), or None.
 
     Z (the samples fitted exactly) is every sample, or read off the fit, or, with
-    `descend` (sigma went near its bound, where L-BFGS-B crawls: always so for
-    ``epsilon = 1``), off the minimiser of the limit ``sigma -> 0`` that
+    `descend` (the solver stopped short, or sigma belongs near its bound, where
+    L-BFGS-B crawls: always so for ``epsilon = 1``), off the minimiser of the limit ``sigma -> 0`` that
     :func:`kink_descent` approaches from the fit. The first certified one is returned;
-    failing that, the descent's point when it is below `loss` (uncertified: ties
+    failing that, with `uncertified`, the descent's point when it is below `loss` (ties
     between equally good fits, say).
     """
     sigma = min(float(theta[-1]), objective.min_sigma)
@@ -99,7 +99,7 @@ def polish_kink(
     if descended is None:
         return None
     polished = certify(descended, NEGLIGIBLE)
-    if polished is not None:
+    if polished is not None or not uncertified:
         return polished
     d = objective.n_features
     intercept = float(descended[d]) if objective.fit_intercept else 0.0
