@@ -70,10 +70,10 @@ def polish_kink(
 
     Z (the samples fitted exactly) is every sample, or read off the fit, or, with
     `descend` (the solver stopped short, or sigma belongs near its bound, where
-    L-BFGS-B crawls: always so for ``epsilon = 1``), off the minimiser of the limit ``sigma -> 0`` that
-    :func:`kink_descent` approaches from the fit. The first certified one is returned;
-    failing that, with `uncertified`, the descent's point when it is below `loss` (ties
-    between equally good fits, say).
+    L-BFGS-B crawls: always so for ``epsilon = 1``), off the minimiser of the limit
+    ``sigma -> 0`` that :func:`kink_descent` approaches from the fit. The first
+    certified one is returned; failing that, with `uncertified`, the descent's point
+    when it is below `loss` (ties between equally good fits, say).
     """
     sigma = min(float(theta[-1]), objective.min_sigma)
     params = np.asarray(objective.params_of(theta), dtype=np.float64)
