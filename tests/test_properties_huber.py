@@ -1,22 +1,22 @@
-"""Property test: on random Huber problems gradopt's fit is never worse than scikit-learn's
-without saying so.
+"""Property test: on random Huber problems gradopt's fit is never worse than scikit-learn's.
 
 Both estimators minimise the same objective (scikit-learn's, Owen's concomitant scale:
 ``n sigma + sum H(r / sigma) sigma + alpha ||w||^2``, weighted). Scored by
 scikit-learn's own implementation of it, gradopt's ``(coef_, intercept_, scale_)`` must
-not be above scikit-learn's by more than 1e-8 relative unless gradopt warned that it did
-not converge (its promise: a ``ConvergenceWarning`` with the best fit found), on problems
-with outliers, features and targets of very different magnitudes, weights, any epsilon
-and alpha, with or without intercept, with the analytic or the autograd gradient. A
-problem on which scikit-learn itself raises (its line search can fail, scikit-learn issue
-27777) has no objective to compare with and is skipped.
+not be above scikit-learn's by more than rounding (:func:`rounding`), warning or not, on
+problems with outliers, features and targets of very different magnitudes, weights, any
+epsilon (``epsilon = 1`` exactly included: there the minimum always has sigma at its
+bound, a least-absolute-deviation fit) and alpha, with or without intercept, with the
+analytic or the autograd gradient. With fewer samples than features and a small
+``max_iter`` the fit must reach scikit-learn's objective or warn. A problem on which
+scikit-learn itself raises (its line search can fail, scikit-learn issue 27777) has no
+objective to compare with and is skipped.
 
-The stronger claim, never above scikit-learn's at all, does not hold today: on 1,963
-random problems gradopt's objective was above in 41 (2%, by up to 5% relative), every
-time with a ConvergenceWarning; 40 of them had ``epsilon = 1`` exactly (L-BFGS-B stops on
-the non-smooth objective as sigma goes to 0, where BFGS and scikit-learn go further), the
-other had fewer samples than features and ran out of iterations. Run with
-``--hypothesis-show-statistics`` to see how often it happens.
+Until the degenerate path approached the limit sigma -> 0 itself
+(:func:`~gradopt.linear_model._huber_degenerate.kink_descent`), gradopt ended above
+scikit-learn on about 2% of these problems (by up to 5% relative, always with a
+ConvergenceWarning): L-BFGS-B stalls on the non-smooth objective as sigma goes to its
+bound. ``tests/linear_model/test_huber_floor.py`` keeps those examples.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from sklearn.linear_model._huber import _huber_loss_and_gradient
 from threadpoolctl import threadpool_limits
 
 from gradopt.linear_model import HuberRegressor
+from tests.profiles import scaled
 
 
 @dataclass(frozen=True)
@@ -77,10 +78,11 @@ def build(r: Recipe) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], Any]:
 
 
 @st.composite
-def problems(draw: Any) -> Problem:
-    d = draw(st.integers(1, 8))
+def problems(draw: Any, wide: bool = False) -> Problem:
+    """A random problem; `wide`: fewer samples than features."""
+    d = draw(st.integers(4, 12) if wide else st.integers(1, 8))
     recipe = Recipe(
-        n=draw(st.integers(5, 120)),
+        n=draw(st.integers(2, d - 1) if wide else st.integers(5, 120)),
         d=d,
         seed=draw(st.integers(0, 2**32 - 1)),
         column_scales=tuple(draw(st.lists(st.floats(-3, 3), min_size=d, max_size=d))),
@@ -114,8 +116,29 @@ def objective(model: Any, problem: Problem) -> float:
     return float(loss)
 
 
-@given(problems(), st.sampled_from(["analytic", "autograd"]))
-def test_gradopt_objective_is_never_above_scikit_learns(problem: Problem, gradient: str) -> None:
+def rounding(model: Any, problem: Problem, value: float) -> float:
+    """What rounding alone can put between two evaluations of the objective at minimisers.
+
+    The objective is a sum of n terms of residuals ``y - x.w - b``, each a sum of d + 2
+    products: a sum of k terms is off by at most ``k eps`` of the sum of their absolute
+    values, and the loss is ``2 epsilon``-Lipschitz in each residual, so a residual's
+    rounding error ``(d + 2) eps (|y| + |x||w| + |b|)`` moves the value by at most
+    ``2 epsilon`` times it (the same bound covers rounding the parameters themselves to
+    float64). gradopt's bound on sigma, ``10 eps`` times the spread of y, against
+    scikit-learn's ``10 eps``, moves the value by less than the residual term. A factor
+    16 over these first-order bounds; 5e-13 relative for a typical problem of 100 rows.
+    """
+    eps = float(np.finfo(np.float64).eps)
+    n, d = problem.X.shape
+    weights = np.ones(n) if problem.weights is None else problem.weights
+    size = np.abs(problem.y) + np.abs(problem.X) @ np.abs(model.coef_) + abs(model.intercept_)
+    residuals = 2 * problem.params["epsilon"] * float(weights @ size)
+    return 16 * eps * (d + 2 + n) * (abs(value) + residuals)
+
+
+def fits(problem: Problem, gradient: str, max_iter: int = 100) -> tuple[float, float, bool]:
+    """gradopt's and scikit-learn's objectives, the rounding between them, and whether
+    gradopt warned (scikit-learn's fit as it comes, with its default max_iter)."""
     with warnings.catch_warnings(), threadpool_limits(1):  # as gradopt fits: one BLAS thread
         warnings.simplefilter("ignore")  # scikit-learn may warn that it did not converge
         try:
@@ -124,14 +147,32 @@ def test_gradopt_objective_is_never_above_scikit_learns(problem: Problem, gradie
             assume(False)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        model = HuberRegressor(**problem.params, gradient=gradient)
+        model = HuberRegressor(**problem.params, gradient=gradient, max_iter=max_iter)
         model.fit(problem.X, problem.y, problem.weights)
     warned = any(issubclass(w.category, ConvergenceWarning) for w in caught)
     ours, theirs = objective(model, problem), objective(reference, problem)
-    above = ours > theirs + 1e-8 * abs(theirs)
-    if above:
-        event("gradopt above scikit-learn, with a ConvergenceWarning")
-    assert not above or warned, (
-        f"gradopt's objective {ours!r} is above scikit-learn's {theirs!r} by "
-        f"{(ours - theirs) / abs(theirs):.2e} relative, and gradopt did not warn"
+    return ours - theirs, rounding(reference, problem, theirs), warned
+
+
+@given(problems(), st.sampled_from(["analytic", "autograd"]))
+def test_gradopt_objective_is_never_above_scikit_learns(problem: Problem, gradient: str) -> None:
+    excess, allowed, warned = fits(problem, gradient)
+    if warned:
+        event("gradopt warned (and is not above scikit-learn)")
+    assert excess <= allowed, (
+        f"gradopt's objective is above scikit-learn's by {excess!r} (rounding allows "
+        f"{allowed:.2e}); gradopt warned: {warned}"
+    )
+
+
+@scaled(0.3)
+@given(problems(wide=True), st.integers(1, 10))
+def test_a_wide_problem_cut_short_reaches_scikit_learn_or_warns(
+    problem: Problem, max_iter: int
+) -> None:
+    excess, allowed, warned = fits(problem, "analytic", max_iter)
+    event("warned" if warned else "reached scikit-learn's objective")
+    assert excess <= allowed or warned, (
+        f"after max_iter = {max_iter} gradopt's objective is above scikit-learn's by "
+        f"{excess!r} (rounding allows {allowed:.2e}) and gradopt did not warn"
     )

@@ -20,7 +20,7 @@ from gradopt._typing import FloatArray
 from gradopt.gradients import GradientProvider
 from gradopt.linear_model._blocked import Blocks, RowBlocks, checked_sample_weight
 from gradopt.linear_model._dask_blocks import DaskBlocks, dask_predict, is_dask_array
-from gradopt.linear_model._huber_degenerate import certified_kink
+from gradopt.linear_model._huber_degenerate import polish_kink
 from gradopt.linear_model._huber_loss import huber_outliers
 from gradopt.linear_model._huber_objective import HuberObjective
 from gradopt.linear_model._huber_start import sample_start
@@ -58,7 +58,10 @@ class HuberRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
     Parameters
     ----------
     epsilon : float, default=1.35
-        Residuals beyond ``epsilon * sigma`` count linearly; must be at least 1.
+        Residuals beyond ``epsilon * sigma`` count linearly; must be at least 1. With
+        ``epsilon = 1`` the minimum has ``sigma`` at its bound: a least-absolute-deviations
+        fit (penalised), which the fit solves exactly and certifies for data in memory
+        of up to a million entries.
     alpha : float, default=1e-4
         Strength of the penalty ``alpha * ||coef||**2`` (the intercept is not penalised).
     fit_intercept : bool, default=True
@@ -298,14 +301,27 @@ class HuberRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         gradient = stationarity(objective, theta, grad)
         verdict = judge(result, gradient, self.tol, self.max_iter, kinked)
         if not verdict.converged or kinked:
-            exact = self._kink(objective, theta, loss)
-            if exact is not None:
-                theta, loss, grad = exact
-                verdict = Verdict(
-                    True,
-                    Status.SUCCESS,
-                    "converged: polished to the certified minimiser with sigma -> 0 (an exact "
-                    f"fit of some samples) after {int(result.nit)} iterations",
+            # The minimum may have sigma at its bound however far from it the solver
+            # stopped (with epsilon = 1 it always has: L never decreases in sigma); an
+            # uncertified point there is kept only where sigma belongs on the bound.
+            on_bound = kinked or objective.epsilon == 1.0
+            short = not verdict.converged and self.max_iter > 0  # 0: keep the start
+            polished = polish_kink(
+                objective, theta, loss, descend=on_bound or short, uncertified=on_bound
+            )
+            if polished is not None:
+                theta, loss, grad = polished.theta, polished.loss, polished.grad
+                verdict = (
+                    Verdict(
+                        True,
+                        Status.SUCCESS,
+                        "converged: polished to the certified minimiser with sigma -> 0 (an "
+                        f"exact fit of some samples) after {int(result.nit)} iterations",
+                    )
+                    if polished.certified
+                    else judge(
+                        result, stationarity(objective, theta, grad), self.tol, self.max_iter, True
+                    )
                 )
         params = np.asarray(objective.params_of(theta), dtype=np.float64)
         d = objective.n_features
@@ -344,26 +360,6 @@ class HuberRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
                 ConvergenceWarning,
                 stacklevel=3,
             )
-
-    def _kink(
-        self, objective: HuberObjective, theta: FloatArray, loss: float
-    ) -> tuple[FloatArray, float, FloatArray] | None:
-        """A certified minimiser with sigma at its bound, if it is at least as good."""
-        sigma = min(float(theta[-1]), objective.min_sigma)
-        params = np.asarray(objective.params_of(theta), dtype=np.float64)
-        for guess in (None, params):  # an exact fit of all samples, or of some
-            exact = certified_kink(objective, guess)
-            if exact is None:
-                continue
-            coef, intercept = exact
-            candidate = np.concatenate([coef, [intercept] if self.fit_intercept else [], [sigma]])
-            candidate_theta = objective.theta_of(candidate)
-            candidate_loss, grad = objective.evaluate(candidate_theta)
-            # Certified optimal up to rounding: residuals of ~eps·|y| left in Z cost ε·|r|.
-            slack = 1e-9 * abs(loss) + 1e-12 * objective.total_weight * objective.y_scale
-            if candidate_loss <= loss + slack:
-                return candidate_theta, candidate_loss, grad
-        return None
 
 
 def _evaluated(objective: HuberObjective, v: FloatArray) -> tuple[FloatArray, float, FloatArray]:

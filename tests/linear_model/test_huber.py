@@ -232,8 +232,11 @@ def test_line_search_failure_warns_and_keeps_the_best_fit() -> None:
     with pytest.warns(ConvergenceWarning, match="did not converge"):
         model = HuberRegressor(gradient=Uphill).fit(X, y)
     assert np.all(np.isfinite(model.coef_))
-    # The line search only tried uphill points: the start is the best fit seen.
-    assert model.optimize_result_.fun == start_loss
+    # The line search only tried uphill points: the start is the best fit it saw; the
+    # degenerate path's descent (its own gradient) may still improve on it, with the
+    # warning kept (not certified).
+    assert model.optimize_result_.fun <= start_loss
+    assert "certified" not in model.optimize_result_.message
 
 
 @pytest.mark.parametrize(
