@@ -55,8 +55,8 @@ def test_without_a_cluster_the_chunks_reduce_on_any_scheduler() -> None:
 @pytest.fixture(scope="module")
 def client() -> Iterator[Any]:
     with (
-        distributed.LocalCluster(
-            n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None
+        distributed.LocalCluster(  # ":0": a free port (None still binds 8787, which clashes)
+            n_workers=2, processes=True, threads_per_worker=1, dashboard_address=":0"
         ) as cluster,
         distributed.Client(cluster) as client,
     ):
