@@ -1,11 +1,9 @@
-"""The provider interface and the one place where evaluations are validated, counted and cached.
+"""The one place where evaluations are validated, counted and cached.
 
-:class:`GradientProvider` is the structural interface optimizers program against;
-:class:`SupportsHessp`, :class:`SupportsJvp` and
-:class:`~gradopt.gradients._jacobian.SupportsJacobian` are the optional capabilities (the
-bookkeeping of Jacobians, ``njev``, is in :mod:`~gradopt.gradients._jacobian`).
-:class:`BaseProvider` implements the bookkeeping once: validating points (and the
-vectors of ``hessp``/``jvp``), checking what the backend returns, counting calls of the
+:class:`BaseProvider` implements the interface of :mod:`~gradopt.gradients._protocols`
+(the bookkeeping of Jacobians, ``njev``, is in :mod:`~gradopt.gradients._jacobian`).
+It does the bookkeeping once: validating points (and the vectors of
+``hessp``/``jvp``), checking what the backend returns, counting calls of the
 user's function (``nfev``, with scipy's meaning), gradients (``ngev``) and
 Hessian-vector products (``nhev``), and caching the value and gradient at the last point,
 so that ``value(x)`` followed by ``grad(x)`` never redoes work. A backend only says how to
@@ -30,7 +28,7 @@ import math
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from typing import Any, Protocol, TypeAlias, runtime_checkable
+from typing import Any, TypeAlias
 
 import numpy as np
 from scipy.linalg.blas import ddot as _ddot
@@ -46,7 +44,7 @@ from gradopt._typing import (
 from gradopt.exceptions import InvalidInputError, MissingCapabilityError, ObjectiveError
 from gradopt.gradients._jacobian import _JAC_EMPTY, JacobianBookkeeping
 
-__all__ = ["BaseProvider", "GradientProvider", "SupportsHessp", "SupportsJvp", "hessp_of"]
+__all__ = ["BaseProvider"]
 
 _F64 = np.dtype(np.float64)
 _frombuffer = np.frombuffer  # module-level names: the fast path runs millions of times
@@ -58,66 +56,6 @@ _SCALAR = b"\x00"  # appended to a scalar point's key: () and (1,) are different
 # shape.
 _Entry: TypeAlias = "tuple[bytes | None, Any, float | None, FloatArray | None, Any]"
 _EMPTY: _Entry = (None, None, None, None, None)
-
-
-@runtime_checkable
-class GradientProvider(Protocol):
-    """What an optimizer needs from a source of gradients.
-
-    Implementations count calls of the user's function in ``nfev`` and gradients in
-    ``ngev``; ``reset_counts`` sets both to zero.
-    """
-
-    @property
-    def nfev(self) -> int:
-        """Calls of the user's function so far (every call, as scipy counts)."""
-
-    @property
-    def ngev(self) -> int:
-        """Gradients computed so far."""
-
-    def value(self, x: ArrayLike) -> float:
-        """``fun(x)`` as a float."""
-
-    def grad(self, x: ArrayLike) -> FloatArray:
-        """The gradient at `x`, a float64 array shaped like `x`."""
-
-    def value_and_grad(self, x: ArrayLike) -> tuple[float, FloatArray]:
-        """``(value(x), grad(x))``, sharing the work the two have in common."""
-
-    def reset_counts(self) -> None:
-        """Set the counters to zero."""
-
-
-@runtime_checkable
-class SupportsHessp(Protocol):
-    """A provider that can multiply the Hessian at ``x`` by a vector ``v``."""
-
-    @property
-    def has_hessp(self) -> bool:
-        """Whether :meth:`hessp` is available (a provider may offer it conditionally)."""
-
-    def hessp(self, x: ArrayLike, v: ArrayLike) -> FloatArray:
-        """The Hessian at `x` times the vector `v`, shaped like `x`."""
-
-
-@runtime_checkable
-class SupportsJvp(Protocol):
-    """A provider that gives directional derivatives ``grad f(x) @ v`` (forward mode)."""
-
-    @property
-    def has_jvp(self) -> bool:
-        """Whether :meth:`jvp` is available."""
-
-    def jvp(self, x: ArrayLike, v: ArrayLike) -> tuple[float, float]:
-        """``(f(x), grad f(x) @ v)``."""
-
-
-def hessp_of(provider: object) -> Callable[[ArrayLike, ArrayLike], FloatArray] | None:
-    """Return the provider's Hessian-vector product, or None when it has none."""
-    if isinstance(provider, SupportsHessp) and provider.has_hessp:
-        return provider.hessp
-    return None
 
 
 class BaseProvider(JacobianBookkeeping, ABC):
